@@ -1,0 +1,461 @@
+// YAML → gateway_config: shapes, scalars, ${ENV}, *_file indirection and
+// relative paths. Cross-field rules are validate()'s (validate.cpp).
+#include "config/config.hpp"
+#include "config/files.hpp"
+#include "config/values.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace bg::config {
+namespace {
+
+constexpr std::uint64_t max_u32 = std::numeric_limits<std::uint32_t>::max();
+
+bool is_name_char(char c)
+{
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+}
+
+// RFC 9110 token characters (header names).
+bool is_token_char(char c)
+{
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_setting_key(std::string_view key)
+{
+    return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    });
+}
+
+bool has_control_char(std::string_view text)
+{
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t') || u == 0x7f;
+    });
+}
+
+origin origin_of(const node_ref& at) { return origin{at.path, at.line}; }
+
+// ---------------------------------------------------------------- listeners
+
+server_tls read_server_tls(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"cert", "key", "client_ca"});
+    server_tls tls;
+    tls.cert_file = r.file_path(f.require("cert", "the server certificate's file (PEM)"));
+    tls.key_file = r.file_path(f.require("key", "the server private key's file (PEM)"));
+    if (auto n = f.find("client_ca"))
+        tls.client_ca_file = r.file_path(*n);
+    return tls;
+}
+
+listener read_listener(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"address", "port", "tls"});
+    listener l;
+    l.where = origin_of(at);
+    if (auto n = f.find("address"))
+        l.address = r.ip_address(*n);
+    if (auto n = f.find("port"))
+        l.port = r.port(*n);
+    if (auto n = f.find("tls"))
+        l.tls = read_server_tls(r, *n);
+    return l;
+}
+
+std::vector<listener> read_listeners(yaml_reader& r, const node_ref& at)
+{
+    if (at.node.IsMap())
+        return {read_listener(r, at)};
+    if (!at.node.IsSequence())
+        r.fail(at, "expected a map (one listener) or a list of maps, got " + std::string(kind_of(at.node)));
+    std::vector<listener> out;
+    for (const auto& item : r.items(at, "a list of listeners"))
+        out.push_back(read_listener(r, item));
+    return out;
+}
+
+admin_listener read_admin(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"enabled", "address", "port"});
+    admin_listener a;
+    if (auto n = f.find("enabled"))
+        a.enabled = r.boolean(*n);
+    if (auto n = f.find("address"))
+        a.address = r.ip_address(*n);
+    if (auto n = f.find("port"))
+        a.port = r.port(*n);
+    return a;
+}
+
+// ---------------------------------------------------------------- process-wide settings
+
+unsigned read_threads(yaml_reader& r, const node_ref& at)
+{
+    constexpr std::string_view expected = "'auto' or a positive integer";
+    auto value = r.non_empty_text(at, expected);
+    if (value == "auto")
+        return 0;
+    auto number = parse_unsigned(value, max_u32);
+    if (!number || *number.value == 0)
+        r.fail(at, "expected " + std::string(expected) + r.got(at));
+    return static_cast<unsigned>(*number.value);
+}
+
+request_limits read_limits(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"max_header_bytes", "max_body_bytes", "header_timeout", "body_timeout", "idle_timeout",
+                           "max_pipelined", "max_connections"});
+    request_limits l;
+    if (auto n = f.find("max_header_bytes"))
+        l.max_header_bytes = r.size(*n);
+    if (auto n = f.find("max_body_bytes"))
+        l.max_body_bytes = r.size(*n);
+    if (auto n = f.find("header_timeout"))
+        l.header_timeout = r.time(*n);
+    if (auto n = f.find("body_timeout"))
+        l.body_timeout = r.time(*n);
+    if (auto n = f.find("idle_timeout"))
+        l.idle_timeout = r.time(*n);
+    if (auto n = f.find("max_pipelined"))
+        l.max_pipelined = r.unsigned_int(*n, max_u32);
+    if (auto n = f.find("max_connections"))
+        l.max_connections = r.unsigned_int(*n, max_u32);
+    return l;
+}
+
+pagination_settings read_pagination(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"default_limit", "max_limit", "max_upstream_requests"});
+    pagination_settings p;
+    if (auto n = f.find("default_limit"))
+        p.default_limit = static_cast<std::uint32_t>(r.unsigned_int(*n, max_u32));
+    if (auto n = f.find("max_limit"))
+        p.max_limit = static_cast<std::uint32_t>(r.unsigned_int(*n, max_u32));
+    if (auto n = f.find("max_upstream_requests"))
+        p.max_upstream_requests = static_cast<std::uint32_t>(r.unsigned_int(*n, max_u32));
+    return p;
+}
+
+access_log_settings read_access_log(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"path"});
+    access_log_settings a;
+    if (auto n = f.find("path")) {
+        auto value = r.non_empty_text(*n, "'-' (standard output), 'off' or a file path");
+        a.path = (value == "-" || value == "off") ? value : r.resolve(value);
+    }
+    return a;
+}
+
+// ---------------------------------------------------------------- clients
+
+client read_client(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"name", "api_key_sha256", "backends"});
+    client c;
+    c.where = origin_of(at);
+    auto name_at = f.require("name", "the client's name (a string)");
+    c.name = r.non_empty_text(name_at, "the client's name (a string)");
+    if (has_control_char(c.name))
+        r.fail(name_at, "expected a name without control characters");
+    auto key_at = f.require("api_key_sha256", "the SHA-256 of the client's API key (64 hex digits)");
+    auto digest = parse_sha256_hex(r.text(key_at, "64 hex digits"), false);
+    if (!digest)
+        r.fail(key_at, digest.problem);
+    c.api_key_sha256 = *digest.value;
+    auto backends_at = f.require("backends", "a list of backend names, or [\"*\"] for all");
+    for (const auto& item : r.items(backends_at, "a list of backend names, or [\"*\"] for all"))
+        c.backends.push_back(r.non_empty_text(item, "a backend name or \"*\""));
+    return c;
+}
+
+// ---------------------------------------------------------------- backends
+
+std::string read_backend_name(yaml_reader& r, const node_ref& at)
+{
+    auto name = r.non_empty_text(at, "a backend name");
+    bool valid = std::isalnum(static_cast<unsigned char>(name.front())) != 0 &&
+                 std::all_of(name.begin(), name.end(), is_name_char);
+    if (!valid)
+        r.fail(at, "expected a backend name: a letter or digit, then letters, digits, '.', '_' or '-'" + r.got(at));
+    return name;
+}
+
+// Headers the gateway itself sets or that are hop-by-hop: not configurable.
+// clang-format off
+constexpr std::array<std::string_view, 10> forbidden_headers{
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive",
+    "proxy-connection", "te", "trailer", "upgrade", "expect"};
+// clang-format on
+
+std::vector<std::pair<std::string, std::string>> read_headers(yaml_reader& r, const node_ref& at)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [name, value_at] : r.entries(at)) {
+        if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+            r.fail(value_at,
+                   "expected a header name made of token characters (letters, digits, '-'...), got " + quote(name));
+        auto key = boost::algorithm::to_lower_copy(name);
+        if (std::find(forbidden_headers.begin(), forbidden_headers.end(), key) != forbidden_headers.end())
+            r.fail(value_at, "the gateway sets '" + name + "' itself; it cannot be a static header");
+        bool repeated = std::any_of(out.begin(), out.end(),
+                                    [&](const auto& h) { return boost::algorithm::iequals(h.first, name); });
+        if (repeated)
+            r.fail(value_at, "header '" + name + "' is given twice (header names are case-insensitive)");
+        // The value is never quoted back: it may carry a token.
+        auto value = r.text(value_at, "a header value (a string)");
+        if (has_control_char(value))
+            r.fail(value_at, "a header value must not contain control characters (CR, LF, NUL...)");
+        out.emplace_back(name, std::move(value));
+    }
+    return out;
+}
+
+constexpr std::string_view file_suffix = "_file";
+
+bool is_file_key(std::string_view key) { return key.size() > file_suffix.size() && key.ends_with(file_suffix); }
+
+std::string strip_one_newline(std::string text)
+{
+    if (text.ends_with("\r\n"))
+        text.resize(text.size() - 2);
+    else if (text.ends_with('\n'))
+        text.pop_back();
+    return text;
+}
+
+// One credential: its value, or the content of the file a KEY_file names.
+setting read_secret(yaml_reader& r, const std::string& key, const node_ref& at)
+{
+    // Secrets are never quoted back, whatever goes wrong.
+    if (is_file_key(key)) {
+        auto content = read_small_file(r.file_path(at), max_secret_file_bytes);
+        if (!content)
+            r.fail(at, content.problem);
+        auto value = strip_one_newline(std::move(*content.value));
+        if (value.empty())
+            r.fail(at, "the file is empty; expected a secret");
+        return setting{std::move(value), origin_of(at), true};
+    }
+    auto value = r.text(at, "a string (a secret)");
+    if (value.empty())
+        r.fail(at, "is empty; expected a secret");
+    return setting{std::move(value), origin_of(at), true};
+}
+
+// credentials: (secret) or options: (not secret). Under credentials, KEY_file
+// stores the file's content under KEY; under options, a *_file path is resolved.
+settings read_settings(yaml_reader& r, const node_ref& at, bool secret)
+{
+    settings out;
+    for (const auto& [key, value_at] : r.entries(at)) {
+        if (!is_setting_key(key))
+            r.fail(value_at, "expected a key made of letters, digits, '_' and '-', got " + quote(key));
+        if (value_at.node.IsNull())
+            r.fail(value_at, "has no value; expected a string");
+        if (!secret) {
+            auto value = is_file_key(key) ? r.file_path(value_at) : r.text(value_at, "a string, number or boolean");
+            out[key] = setting{std::move(value), origin_of(value_at), false};
+            continue;
+        }
+        auto stored_key = is_file_key(key) ? key.substr(0, key.size() - file_suffix.size()) : key;
+        if (out.contains(stored_key))
+            r.fail(value_at, "both '" + stored_key + "' and '" + stored_key + "_file' are given; use one");
+        out[stored_key] = read_secret(r, key, value_at);
+    }
+    return out;
+}
+
+upstream_tls read_upstream_tls(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"verify", "ca_file", "pin_sha256", "server_name"});
+    upstream_tls tls;
+    if (auto n = f.find("verify"))
+        tls.verify = r.boolean(*n);
+    if (auto n = f.find("ca_file"))
+        tls.ca_file = r.file_path(*n);
+    if (auto n = f.find("pin_sha256")) {
+        auto digest = parse_sha256_hex(r.text(*n, "64 hex digits"), true);
+        if (!digest)
+            r.fail(*n, digest.problem);
+        tls.pin_sha256 = digest.value;
+    }
+    if (auto n = f.find("server_name")) {
+        auto name = r.non_empty_text(*n, "a host name");
+        if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
+            r.fail(*n, "expected a host name without spaces or control characters" + r.got(*n));
+        tls.server_name = name;
+    }
+    return tls;
+}
+
+upstream_timeouts read_timeouts(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"connect", "request", "idle"});
+    upstream_timeouts t;
+    if (auto n = f.find("connect"))
+        t.connect = r.time(*n);
+    if (auto n = f.find("request"))
+        t.request = r.time(*n);
+    if (auto n = f.find("idle"))
+        t.idle = r.time(*n);
+    return t;
+}
+
+void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
+{
+    b.base_url = r.non_empty_text(at, "an http:// or https:// URL");
+    auto url = parse_upstream_url(b.base_url);
+    if (!url)
+        r.fail(at, url.problem);
+    b.url = std::move(*url.value);
+}
+
+backend read_backend(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"name", "type", "base_url", "api_version", "headers", "credentials", "options", "tls",
+                           "timeouts", "max_idle_connections"});
+    backend b;
+    b.where = origin_of(at);
+    b.name = read_backend_name(r, f.require("name", "a backend name"));
+    b.type = r.non_empty_text(f.require("type", "a backend type such as n2ws-cpm"), "a backend type");
+    read_base_url(r, f.require("base_url", "an http:// or https:// URL"), b);
+    if (auto n = f.find("api_version"))
+        b.api_version = r.text(*n);
+    if (auto n = f.find("headers"))
+        b.headers = read_headers(r, *n);
+    if (auto n = f.find("credentials"))
+        b.credentials = read_settings(r, *n, true);
+    if (auto n = f.find("options"))
+        b.options = read_settings(r, *n, false);
+    if (auto n = f.find("tls"))
+        b.tls = read_upstream_tls(r, *n);
+    if (auto n = f.find("timeouts"))
+        b.timeouts = read_timeouts(r, *n);
+    if (auto n = f.find("max_idle_connections"))
+        b.max_idle_connections = r.unsigned_int(*n, max_u32);
+    return b;
+}
+
+// ---------------------------------------------------------------- the whole file
+
+template <class T, class Read>
+std::vector<T> read_list(yaml_reader& r, const node_ref& at, std::string_view expected, Read read)
+{
+    std::vector<T> out;
+    for (const auto& item : r.items(at, expected))
+        out.push_back(read(r, item));
+    return out;
+}
+
+gateway_config read_gateway(yaml_reader& r, const node_ref& root)
+{
+    auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "shutdown_grace", "access_log",
+                             "clients", "backends"});
+    gateway_config cfg;
+    cfg.listeners = read_listeners(r, f.require("listen", "a map (one listener) or a list of maps"));
+    if (auto n = f.find("admin"))
+        cfg.admin = read_admin(r, *n);
+    if (auto n = f.find("threads"))
+        cfg.threads = read_threads(r, *n);
+    if (auto n = f.find("limits"))
+        cfg.limits = read_limits(r, *n);
+    if (auto n = f.find("pagination"))
+        cfg.pagination = read_pagination(r, *n);
+    if (auto n = f.find("shutdown_grace"))
+        cfg.shutdown_grace = r.time(*n);
+    if (auto n = f.find("access_log"))
+        cfg.access_log = read_access_log(r, *n);
+    if (auto n = f.find("clients"))
+        cfg.clients = read_list<client>(r, *n, "a list of clients (maps)", read_client);
+    if (auto n = f.find("backends"))
+        cfg.backends = read_list<backend>(r, *n, "a list of backends (maps)", read_backend);
+    return cfg;
+}
+
+YAML::Node parse_document(const std::string& yaml, const std::string& file)
+{
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(yaml);
+    } catch (const YAML::Exception& e) {
+        int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+        throw error(file, origin{"", line}, "invalid YAML: " + e.msg);
+    }
+    if (documents.empty() || documents.front().IsNull())
+        throw error(file, origin{}, "the configuration is empty; expected a map with at least 'listen'");
+    if (documents.size() > 1)
+        throw error(file, origin{"", documents[1].Mark().line + 1},
+                    "expected one YAML document, found " + std::to_string(documents.size()) + " (a second '---')");
+    const auto& root = documents.front();
+    if (!root.IsMap())
+        throw error(file, origin{"", root.Mark().line + 1},
+                    "expected a map at the top level, got " + std::string(kind_of(root)));
+    return root;
+}
+
+gateway_config load_text(const std::string& yaml, const std::string& file, std::filesystem::path base_dir,
+                         const env_lookup& env)
+{
+    auto root = parse_document(yaml, file);
+    yaml_reader r(file, std::move(base_dir), env);
+    auto cfg = read_gateway(r, node_ref{root, "", root.Mark().line + 1});
+    cfg.source_file = file;
+    cfg.source_lines = r.take_lines();
+    return cfg;
+}
+
+std::string read_config_file(const std::string& file)
+{
+    if (auto why = unreadable(file))
+        throw error(file, origin{}, *why);
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const std::string& name)
+{
+    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): start-up only
+    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
+
+gateway_config load(const std::string& file) { return load(file, process_env); }
+
+gateway_config load(const std::string& file, const env_lookup& env)
+{
+    auto text = read_config_file(file);
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    return load_text(text, file, ec ? std::filesystem::path(file).parent_path() : absolute.parent_path(), env);
+}
+
+gateway_config load_from_string(const std::string& yaml, const std::string& file_name)
+{
+    return load_from_string(yaml, file_name, process_env);
+}
+
+gateway_config load_from_string(const std::string& yaml, const std::string& file_name, const env_lookup& env)
+{
+    return load_text(yaml, file_name, std::filesystem::path(file_name).parent_path(), env);
+}
+
+}  // namespace bg::config
