@@ -1,0 +1,97 @@
+// The adapter interface: what the core (gateway/) asks of a vendor dialect.
+//
+// Contract
+// - An adapter knows its vendor and nothing about sockets: to reach its
+//   upstream for its own calls (login, refresh, logout) it uses the
+//   upstream_client the core hands it.
+// - One adapter object per backend, shared by every thread: its methods may be
+//   called concurrently from several event loops, so any state it keeps
+//   (credentials) is guarded by the adapter itself.
+// - The core calls, for every proxied request, in this order:
+//     build_request()       → the upstream request head is final but for credentials
+//     attach_credentials()  → adds the vendor's credentials (may log in first)
+//   and, when the upstream answers 401 and the request can be replayed,
+//     credentials_rejected() then attach_credentials() once more.
+// - On shutdown the core calls logout() once per backend.
+// Everything but attach_credentials has a default that suits a plain HTTP
+// upstream, so a new vendor overrides only what its dialect changes.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/errors.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace bg::adapters {
+
+namespace http = boost::beast::http;
+using boost::asio::awaitable;
+
+using upstream_response = http::response<http::string_body>;
+using upstream_result = std::variant<upstream_response, gateway_error>;
+
+// The core's way for an adapter to make its own calls to its upstream
+// (same host, TLS settings and timeouts as proxied requests).
+class upstream_client {
+public:
+    virtual ~upstream_client() = default;
+    // `req.target()` is an absolute path on the upstream host (base path included).
+    virtual awaitable<upstream_result> send(http::request<http::string_body> req) = 0;
+};
+
+class adapter {
+public:
+    virtual ~adapter() = default;
+
+    // Build: the head arrives with its target (base path + client path + query),
+    // Host, X-Forwarded-*, X-Request-Id set and hop-by-hop headers removed.
+    // The default adds the backend's static `headers:`.
+    virtual void build_request(http::request_header<>& head) const;
+
+    // Credentials: add what the vendor needs to `head`. `body` is the request
+    // body when it is buffered, null when it streams. An error fails the
+    // request closed (the request is not sent).
+    virtual awaitable<std::optional<gateway_error>> attach_credentials(http::request_header<>& head,
+                                                                        const std::string* body,
+                                                                        upstream_client& upstream) = 0;
+
+    // The upstream rejected the credential that attach_credentials() added:
+    // forget it, so the next attach obtains a new one. Default: nothing to forget.
+    virtual void credentials_rejected() {}
+
+    // Shutdown: end sessions, revoke tokens. Default: nothing to end.
+    virtual awaitable<void> logout(upstream_client& upstream);
+
+protected:
+    explicit adapter(const config::backend& backend) : backend_(backend) {}
+    const config::backend& backend() const { return backend_; }
+
+private:
+    // The backend lives in the configuration snapshot, which outlives the adapter.
+    const config::backend& backend_;
+};
+
+// A backend type (`type:` in YAML): its configuration check and its factory.
+struct adapter_type {
+    std::string_view name;
+    config::backend_check check;
+    std::unique_ptr<adapter> (*make)(const config::backend&);
+};
+
+// Every registered type. Adding a vendor = one folder under adapters/ and one
+// line in registry.cpp.
+const std::vector<adapter_type>& adapter_types();
+const adapter_type* find_adapter_type(std::string_view name);
+// For config::validate().
+std::vector<config::backend_check> backend_checks();
+
+}  // namespace bg::adapters

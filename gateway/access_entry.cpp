@@ -1,0 +1,63 @@
+#include "gateway/access_entry.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace bg {
+
+access_entry::access_entry(worker& w, const boost::beast::http::request_header<>& req, const std::string& remote_ip,
+                           std::string rid)
+    : request_id(std::move(rid)),
+      w_(w),
+      start_(std::chrono::steady_clock::now()),
+      method_(req.method_string()),
+      target_(req.target()),
+      remote_ip_(remote_ip)
+{
+    w_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    w_.stats().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+}
+
+access_entry::~access_entry()
+{
+    if (!finished_)
+        finish(0, true);
+}
+
+void access_entry::finish(unsigned status, bool aborted)
+{
+    if (finished_)
+        return;
+    finished_ = true;
+    auto& stats = w_.stats();
+    stats.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (status >= 100 && status < 600)
+        stats.responses_by_class[status / 100].fetch_add(1, std::memory_order_relaxed);
+    stats.bytes_in.fetch_add(bytes_in, std::memory_order_relaxed);
+    stats.bytes_out.fetch_add(bytes_out, std::memory_order_relaxed);
+    auto& sink = const_cast<log::access_sink&>(w_.rt().access);
+    if (!sink.enabled())
+        return;
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+    const auto q = target_.find('?');
+    boost::json::object line;
+    line["time"] = log::now_rfc3339();
+    line["request_id"] = request_id;
+    line["remote"] = remote_ip_;
+    line["principal"] = principal.empty() ? boost::json::value(nullptr) : boost::json::value(principal);
+    line["backend"] = backend.empty() ? boost::json::value(nullptr) : boost::json::value(backend);
+    line["method"] = method_;
+    line["path"] = target_.substr(0, q);
+    line["query"] = q == std::string::npos ? std::string() : target_.substr(q + 1);
+    line["status"] = status;
+    line["upstream_status"] = upstream_status == 0 ? boost::json::value(nullptr) : boost::json::value(upstream_status);
+    line["bytes_in"] = bytes_in;
+    line["bytes_out"] = bytes_out;
+    line["duration_us"] = micros;
+    if (aborted)
+        line["aborted"] = true;
+    sink.write_line(boost::json::serialize(line));
+}
+
+}  // namespace bg

@@ -1,0 +1,71 @@
+#include "gateway/client_auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace bg {
+
+namespace http = boost::beast::http;
+
+bool principal::may_reach(std::string_view backend) const
+{
+    return std::any_of(backends.begin(), backends.end(), [&](const std::string& b) { return b == "*" || b == backend; });
+}
+
+client_auth::client_auth(const std::vector<config::client>& clients)
+{
+    entries_.reserve(clients.size());
+    for (const auto& c : clients)
+        entries_.push_back({c.api_key_sha256, principal{c.name, c.backends}});
+}
+
+std::string_view client_auth::presented_key(const http::fields& headers, bool& conflicting)
+{
+    conflicting = false;
+    std::string_view bearer;
+    if (auto it = headers.find(http::field::authorization); it != headers.end()) {
+        std::string_view v = it->value();
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        if (v.size() > 7 && std::equal(v.begin(), v.begin() + 7, "bearer ", [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == b;
+            })) {
+            bearer = v.substr(7);
+            while (!bearer.empty() && bearer.front() == ' ')
+                bearer.remove_prefix(1);
+        }
+    }
+    std::string_view api_key;
+    if (auto it = headers.find("X-API-Key"); it != headers.end())
+        api_key = it->value();
+    if (!bearer.empty() && !api_key.empty() && bearer != api_key)
+        conflicting = true;
+    return bearer.empty() ? api_key : bearer;
+}
+
+std::variant<const principal*, gateway_error> client_auth::authenticate(const http::fields& headers) const
+{
+    bool conflicting = false;
+    const auto key = presented_key(headers, conflicting);
+    if (conflicting)
+        return gateway_error{errc::unauthorized, "Authorization and X-API-Key carry different keys", {}, {}};
+    if (key.empty())
+        return gateway_error{errc::unauthorized,
+                             "send the gateway key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", {}, {}};
+    config::sha256_digest digest{};
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+    // Every entry is compared, with no early exit, so timing does not tell
+    // which (or whether a) key matched.
+    const principal* found = nullptr;
+    for (const auto& e : entries_) {
+        const bool match = CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) == 0;
+        found = match ? &e.who : found;
+    }
+    if (!found)
+        return gateway_error{errc::unauthorized, "the API key is not valid", {}, {}};
+    return found;
+}
+
+}  // namespace bg

@@ -1,0 +1,54 @@
+// Errors on the request path are values, not exceptions (STYLE rule 4).
+// Every gateway error knows its HTTP status, its problem type, where it came
+// from and whether retrying is safe; render() turns it into RFC 9457
+// application/problem+json.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bg {
+
+// Each value's meaning; the status and slug are in errors.cpp's table.
+enum class errc {
+    bad_request,           // 400 malformed HTTP, a bad query, a dot segment in the path
+    unauthorized,          // 401 no or unknown gateway key
+    forbidden,             // 403 the key may not reach this backend
+    unknown_backend,       // 404 the first path segment names no backend
+    not_found,             // 404 on the admin listener
+    method_not_allowed,    // 405 on the admin listener
+    request_timeout,       // 408 the client was too slow sending its request
+    payload_too_large,     // 413 the request body is above limits.max_body_bytes
+    header_too_large,      // 431 the request line and headers are above limits.max_header_bytes
+    upstream_unreachable,  // 502 connect/TLS failure, or the upstream closed mid-response
+    upstream_bad_response, // 502 the upstream sent something that is not HTTP
+    upstream_auth_failed,  // 502 the gateway could not obtain a credential for the upstream
+    overloaded,            // 503 too many connections or requests; or shutting down
+    upstream_timeout,      // 504 no response from the upstream within timeouts.request
+    internal,              // 500 a bug: logged with the request id
+};
+
+// Where an error came from (Pingora's ErrorSource): the client, the upstream, or us.
+enum class error_source { downstream, upstream, internal };
+
+struct gateway_error {
+    errc code = errc::internal;
+    std::string detail;  // for the client: specific, never a secret
+    // The upstream's own status and body, when the error is the upstream's.
+    std::optional<unsigned> upstream_status;
+    std::optional<boost::json::value> upstream_body;
+};
+
+unsigned status_of(errc code);
+std::string_view slug_of(errc code);      // "upstream-timeout"
+std::string_view title_of(errc code);     // "Upstream timeout"
+error_source source_of(errc code);
+bool retryable(errc code);               // safe for a client to retry as is
+
+// The problem document, as a compact JSON string.
+std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id);
+
+}  // namespace bg

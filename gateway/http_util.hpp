@@ -1,0 +1,29 @@
+// Small pure helpers over HTTP headers shared by the session and the proxy.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace bg {
+
+namespace http = boost::beast::http;
+
+// A malformed message (Beast's HTTP error category), as opposed to a network
+// error or the end of the stream.
+bool is_http_protocol_error(boost::system::error_code ec);
+
+// Removes the hop-by-hop headers of RFC 9110 §7.6.1: Connection and every
+// header it names, Keep-Alive, Proxy-Connection, Proxy-Authenticate,
+// Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade.
+void remove_hop_by_hop(http::fields& fields);
+
+// A client's X-Request-Id when it is sane (1..128 visible ASCII characters),
+// else a new random 128-bit id in hex.
+std::string request_id_for(std::string_view from_client);
+
+// Appends `client_ip` to an existing X-Forwarded-For list, RFC 7239 style.
+std::string forwarded_for(std::string_view existing, std::string_view client_ip);
+
+}  // namespace bg

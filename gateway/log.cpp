@@ -1,0 +1,78 @@
+#include "gateway/log.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace bg::log {
+
+std::string now_rfc3339()
+{
+    const auto now = std::chrono::system_clock::now();
+    const auto secs = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+    return buf;
+}
+
+void write(level lvl, std::string_view msg, boost::json::object fields)
+{
+    static std::mutex mutex;
+    boost::json::object line;
+    line["time"] = now_rfc3339();
+    line["level"] = lvl == level::info ? "info" : lvl == level::warn ? "warn" : "error";
+    line["msg"] = msg;
+    for (auto& kv : fields)
+        line[kv.key()] = std::move(kv.value());
+    auto text = boost::json::serialize(line);
+    text += '\n';
+    std::lock_guard lock(mutex);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+access_sink::access_sink(const std::string& path)
+{
+    if (path == "off")
+        return;
+    if (path == "-" || path.empty()) {
+        file_ = stdout;
+        return;
+    }
+    file_ = std::fopen(path.c_str(), "a");
+    if (!file_)
+        throw std::runtime_error("cannot open access log '" + path + "': " + std::strerror(errno));
+    owned_ = true;
+}
+
+access_sink::~access_sink()
+{
+    flush();
+    if (owned_)
+        std::fclose(file_);
+}
+
+void access_sink::write_line(std::string_view json_line)
+{
+    if (!file_)
+        return;
+    std::lock_guard lock(mutex_);
+    std::fwrite(json_line.data(), 1, json_line.size(), file_);
+    std::fputc('\n', file_);
+}
+
+void access_sink::flush()
+{
+    if (!file_)
+        return;
+    std::lock_guard lock(mutex_);
+    std::fflush(file_);
+}
+
+}  // namespace bg::log

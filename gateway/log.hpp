@@ -1,0 +1,45 @@
+// Logging: JSON lines. Operational messages go to standard error; the access
+// log (one line per request) to its configured sink. Never pass a secret.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace bg::log {
+
+enum class level { info, warn, error };
+
+// {"time":"…","level":"warn","msg":"…", ...fields}
+void write(level lvl, std::string_view msg, boost::json::object fields = {});
+inline void info(std::string_view msg, boost::json::object f = {}) { write(level::info, msg, std::move(f)); }
+inline void warn(std::string_view msg, boost::json::object f = {}) { write(level::warn, msg, std::move(f)); }
+inline void error(std::string_view msg, boost::json::object f = {}) { write(level::error, msg, std::move(f)); }
+
+// RFC 3339 UTC time with milliseconds.
+std::string now_rfc3339();
+
+// The access log: lines are whole (one fwrite under a lock) and buffered;
+// flush() on shutdown.
+class access_sink {
+public:
+    // "-": standard output; "off": nothing; else a file opened for append (throws if it cannot be).
+    explicit access_sink(const std::string& path);
+    ~access_sink();
+    access_sink(const access_sink&) = delete;
+    access_sink& operator=(const access_sink&) = delete;
+
+    bool enabled() const { return file_ != nullptr; }
+    void write_line(std::string_view json_line);
+    void flush();
+
+private:
+    std::FILE* file_ = nullptr;
+    bool owned_ = false;
+    std::mutex mutex_;
+};
+
+}  // namespace bg::log

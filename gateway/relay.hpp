@@ -1,0 +1,85 @@
+// relay_body: moves a message body from one stream to another in 64 KiB
+// pieces (Beast's "relay" pattern), so bodies of any size pass with flat
+// memory. The same code serves uploads (client → upstream) and downloads
+// (upstream → client). The serializer writes the (already rewritten) header
+// first.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace bg {
+
+enum class relay_side { none, in, out };
+
+struct relay_result {
+    relay_side failed = relay_side::none;  // which side's error ended the relay
+    boost::system::error_code ec;
+    std::uint64_t bytes = 0;  // body bytes moved
+};
+
+struct relay_limits {
+    std::chrono::milliseconds in_timeout;   // per read
+    std::chrono::milliseconds out_timeout;  // per write
+};
+
+template <class In, class Out, bool isRequest>
+boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffer& in_buffer,
+                                                boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& p,
+                                                Out& out,
+                                                boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& sr,
+                                                relay_limits limits)
+{
+    namespace http = boost::beast::http;
+    constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+    constexpr std::size_t chunk = 64 * 1024;
+    auto buf = std::make_unique<char[]>(chunk);
+    relay_result result;
+    do {
+        auto& body = p.get().body();
+        if (!p.is_done()) {
+            body.data = buf.get();
+            body.size = chunk;
+            boost::beast::get_lowest_layer(in).expires_after(limits.in_timeout);
+            auto [ec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
+            if (ec == http::error::need_buffer)
+                ec = {};  // the piece is full: send it, then read on
+            if (ec) {
+                result.failed = relay_side::in;
+                result.ec = ec;
+                co_return result;
+            }
+            body.size = chunk - body.size;
+            body.data = buf.get();
+            body.more = !p.is_done();
+            result.bytes += body.size;
+        } else {
+            body.data = nullptr;
+            body.size = 0;
+        }
+        boost::beast::get_lowest_layer(out).expires_after(limits.out_timeout);
+        auto [wec, m] = co_await http::async_write(out, sr, use_tuple);
+        if (wec == http::error::need_buffer)
+            wec = {};  // the piece is written: read the next
+        if (wec) {
+            result.failed = relay_side::out;
+            result.ec = wec;
+            co_return result;
+        }
+    } while (!p.is_done() && !sr.is_done());
+    co_return result;
+}
+
+}  // namespace bg

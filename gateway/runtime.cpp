@@ -1,0 +1,54 @@
+#include "gateway/runtime.hpp"
+
+#include <openssl/ssl.h>
+
+#include <stdexcept>
+
+namespace bg {
+namespace {
+
+// TLS 1.2 and 1.3 only, forward-secret AEAD suites only.
+std::unique_ptr<asio::ssl::context> make_server_tls(const config::server_tls& tls)
+{
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(native,
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    // Idle TLS connections give their read/write buffers back (~34 KiB each).
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    ctx->use_certificate_chain_file(tls.cert_file);
+    ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem);
+    if (tls.client_ca_file) {
+        ctx->load_verify_file(*tls.client_ca_file);
+        ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+    return ctx;
+}
+
+}  // namespace
+
+runtime::runtime(config::snapshot snapshot)
+    : cfg(std::move(snapshot)), auth(cfg->clients), access(cfg->access_log.path)
+{
+    for (std::size_t i = 0; i < cfg->backends.size(); ++i) {
+        const auto& b = cfg->backends[i];
+        const auto* type = adapters::find_adapter_type(b.type);
+        if (!type)
+            throw std::runtime_error("backend '" + b.name + "': unknown type '" + b.type + "'");
+        adapters.push_back(type->make(b));
+        targets.push_back(std::make_unique<upstream_target>(b));
+        backend_index.emplace(b.name, i);
+        if (!b.tls.verify && b.url.scheme == "https")
+            log::warn("upstream TLS verification is off", {{"backend", b.name}, {"base_url", b.base_url}});
+    }
+    for (const auto& l : cfg->listeners)
+        listener_tls.push_back(l.tls ? make_server_tls(*l.tls) : nullptr);
+}
+
+}  // namespace bg

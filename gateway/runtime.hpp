@@ -1,0 +1,54 @@
+// What every thread shares, read-only, for one configuration: the snapshot,
+// the client keys, one adapter and one upstream target per backend, the
+// listeners' TLS contexts and the access log.
+#pragma once
+
+#include "adapters/adapter.hpp"
+#include "config/config.hpp"
+#include "gateway/client_auth.hpp"
+#include "gateway/log.hpp"
+#include "gateway/upstream.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bg {
+
+struct runtime {
+    explicit runtime(config::snapshot snapshot);  // throws at start-up (TLS files, access log)
+
+    config::snapshot cfg;
+    client_auth auth;
+    std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
+    std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
+    std::unordered_map<std::string_view, std::size_t> backend_index;
+    std::vector<std::unique_ptr<asio::ssl::context>> listener_tls;  // by listener index; null: plain
+    log::access_sink access;
+
+    const std::size_t* find_backend(std::string_view name) const
+    {
+        auto it = backend_index.find(name);
+        return it == backend_index.end() ? nullptr : &it->second;
+    }
+};
+
+// Counters one thread updates and the admin listener reads (relaxed atomics:
+// each is a count, no ordering between them is promised).
+struct metrics {
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::uint64_t> connections_open{0};
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> requests_in_flight{0};
+    std::atomic<std::uint64_t> responses_by_class[6]{};  // index status/100; [0] unused
+    std::atomic<std::uint64_t> upstream_connects{0};
+    std::atomic<std::uint64_t> upstream_errors{0};
+    std::atomic<std::uint64_t> bytes_in{0};
+    std::atomic<std::uint64_t> bytes_out{0};
+};
+
+}  // namespace bg

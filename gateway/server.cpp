@@ -1,0 +1,243 @@
+#include "gateway/server.hpp"
+
+#include "gateway/admin.hpp"
+#include "gateway/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/socket.h>
+
+namespace bg {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+std::unique_ptr<tcp::acceptor> bind_acceptor(asio::io_context& io, const std::string& address, std::uint16_t port,
+                                             bool share_port)
+{
+    const tcp::endpoint ep{asio::ip::make_address(address), port};
+    auto acc = std::make_unique<tcp::acceptor>(io);
+    acc->open(ep.protocol());
+    acc->set_option(asio::socket_base::reuse_address(true));
+    if (share_port)
+        acc->set_option(reuse_port(true));
+    acc->bind(ep);
+    acc->listen(asio::socket_base::max_listen_connections);
+    return acc;
+}
+
+awaitable<void> sleep_for(std::chrono::milliseconds d)
+{
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(use_tuple);
+}
+
+unsigned thread_count(unsigned configured)
+{
+    if (configured > 0)
+        return configured;
+    const auto hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : hw;
+}
+
+}  // namespace
+
+server::server(std::shared_ptr<const runtime> rt) : rt_(std::move(rt))
+{
+    const auto n = thread_count(rt_->cfg->threads);
+    for (unsigned i = 0; i < n; ++i)
+        workers_.push_back(std::make_unique<worker>(rt_, open_connections_));
+    bind_all();
+}
+
+server::~server()
+{
+    if (!threads_.empty()) {
+        shutdown();
+        shutdown();
+        wait();
+    }
+}
+
+void server::bind_all()
+{
+    const auto& cfg = *rt_->cfg;
+    acceptors_.resize(workers_.size());
+    for (const auto& l : cfg.listeners) {
+        // The first acceptor fixes the port (port 0 picks one); the others share it.
+        auto first = bind_acceptor(workers_[0]->io(), l.address, l.port, true);
+        const auto port = first->local_endpoint().port();
+        acceptors_[0].push_back(std::move(first));
+        for (std::size_t w = 1; w < workers_.size(); ++w)
+            acceptors_[w].push_back(bind_acceptor(workers_[w]->io(), l.address, port, true));
+    }
+    if (cfg.admin.enabled)
+        admin_acceptor_ = bind_acceptor(workers_[0]->io(), cfg.admin.address, cfg.admin.port, false);
+}
+
+std::vector<std::uint16_t> server::listener_ports() const
+{
+    std::vector<std::uint16_t> ports;
+    for (const auto& acc : acceptors_[0])
+        ports.push_back(acc->local_endpoint().port());
+    return ports;
+}
+
+std::uint16_t server::admin_port() const { return admin_acceptor_ ? admin_acceptor_->local_endpoint().port() : 0; }
+
+void server::start()
+{
+    const auto& cfg = *rt_->cfg;
+    for (std::size_t w = 0; w < workers_.size(); ++w)
+        for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
+            asio::co_spawn(workers_[w]->io(),
+                           accept_loop(*workers_[w], *acceptors_[w][l], rt_->listener_tls[l].get()), asio::detached);
+    if (admin_acceptor_)
+        asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
+    const auto ports = listener_ports();
+    for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
+        log::info("listening", {{"address", cfg.listeners[l].address},
+                                {"port", ports[l]},
+                                {"tls", cfg.listeners[l].tls.has_value()},
+                                {"threads", workers_.size()}});
+    if (admin_acceptor_)
+        log::info("admin listening", {{"address", cfg.admin.address}, {"port", admin_port()}});
+    for (auto& w : workers_)
+        threads_.emplace_back([&io = w->io()] { io.run(); });
+}
+
+awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls)
+{
+    const auto max = w.cfg().limits.max_connections;
+    for (;;) {
+        // At the connection limit, stop accepting: new connections wait in
+        // the kernel's backlog rather than being refused (as HAProxy's maxconn).
+        while (open_connections_.load(std::memory_order_relaxed) >= max && acceptor.is_open())
+            co_await sleep_for(std::chrono::milliseconds(5));
+        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+        if (!acceptor.is_open() || ec == asio::error::operation_aborted)
+            co_return;
+        if (ec) {
+            // Out of file descriptors, or the like: wait instead of spinning.
+            log::warn("accept failed", {{"error", ec.message()}});
+            co_await sleep_for(std::chrono::milliseconds(50));
+            continue;
+        }
+        start_session(w, std::move(socket), tls);
+    }
+}
+
+awaitable<void> server::admin_accept_loop()
+{
+    for (;;) {
+        auto [ec, socket] = co_await admin_acceptor_->async_accept(use_tuple);
+        if (!admin_acceptor_->is_open() || ec == asio::error::operation_aborted)
+            co_return;
+        if (ec)
+            continue;
+        asio::co_spawn(workers_[0]->io(), serve_admin(*this, std::move(socket)), asio::detached);
+    }
+}
+
+void server::shutdown()
+{
+    if (draining_.exchange(true)) {
+        forced_ = true;
+        return;
+    }
+    log::info("shutting down: draining", {{"open_connections", open_connections_.load()},
+                                          {"grace_ms", rt_->cfg->shutdown_grace.count()}});
+    for (std::size_t w = 0; w < workers_.size(); ++w)
+        asio::post(workers_[w]->io(), [this, w] {
+            for (auto& acc : acceptors_[w]) {
+                boost::system::error_code ignored;
+                acc->close(ignored);
+            }
+            workers_[w]->start_draining();
+        });
+    asio::co_spawn(workers_[0]->io(), drain_then_stop(), asio::detached);
+}
+
+awaitable<void> server::drain_then_stop()
+{
+    const auto deadline = std::chrono::steady_clock::now() + rt_->cfg->shutdown_grace;
+    while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline && !forced_)
+        co_await sleep_for(std::chrono::milliseconds(10));
+    if (open_connections_.load() > 0) {
+        log::warn("grace period over: closing connections", {{"open_connections", open_connections_.load()}});
+        for (auto& w : workers_)
+            asio::post(w->io(), [&wk = *w] { wk.close_all(); });
+        for (int i = 0; i < 200 && open_connections_.load() > 0; ++i)
+            co_await sleep_for(std::chrono::milliseconds(10));
+    }
+    // Sessions and tokens upstream end with us (adapters' logout()).
+    for (std::size_t b = 0; b < rt_->adapters.size(); ++b) {
+        pool_client client(workers_[0]->pool(b));
+        co_await rt_->adapters[b]->logout(client);
+    }
+    if (admin_acceptor_) {
+        boost::system::error_code ignored;
+        admin_acceptor_->close(ignored);
+    }
+    const_cast<log::access_sink&>(rt_->access).flush();
+    log::info("stopped");
+    for (auto& w : workers_)
+        w->io().stop();
+    if (on_stopped_)
+        on_stopped_();
+}
+
+void server::wait()
+{
+    for (auto& t : threads_)
+        if (t.joinable())
+            t.join();
+    threads_.clear();
+}
+
+std::string server::metrics_text() const
+{
+    auto sum = [&](auto member) {
+        std::uint64_t total = 0;
+        for (const auto& w : workers_)
+            total += (w->stats().*member).load(std::memory_order_relaxed);
+        return total;
+    };
+    std::string out;
+    auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value,
+                      const std::string& labels = {}) {
+        if (labels.empty() || labels.find("1xx") != std::string::npos) {
+            out += "# HELP "; out += name; out += ' '; out += help; out += '\n';
+            out += "# TYPE "; out += name; out += ' '; out += type; out += '\n';
+        }
+        out += name;
+        if (!labels.empty())
+            out += "{" + labels + "}";
+        out += ' ' + std::to_string(value) + '\n';
+    };
+    metric("gateway_connections_accepted_total", "counter", "Client connections accepted.",
+           sum(&metrics::connections_accepted));
+    metric("gateway_connections_open", "gauge", "Client connections open.", sum(&metrics::connections_open));
+    metric("gateway_requests_total", "counter", "Requests received.", sum(&metrics::requests));
+    metric("gateway_requests_in_flight", "gauge", "Requests being handled.", sum(&metrics::requests_in_flight));
+    for (int c = 1; c <= 5; ++c) {
+        std::uint64_t total = 0;
+        for (const auto& w : workers_)
+            total += w->stats().responses_by_class[c].load(std::memory_order_relaxed);
+        metric("gateway_responses_total", "counter", "Responses sent, by status class.", total,
+               "class=\"" + std::to_string(c) + "xx\"");
+    }
+    metric("gateway_upstream_errors_total", "counter", "Failed exchanges with upstreams.",
+           sum(&metrics::upstream_errors));
+    metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
+    metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
+    return out;
+}
+
+}  // namespace bg

@@ -1,0 +1,198 @@
+#include "gateway/upstream.hpp"
+
+#include "gateway/http_util.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <stdexcept>
+
+namespace bg {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+gateway_error unreachable(const config::backend& b, const std::string& what)
+{
+    return gateway_error{errc::upstream_unreachable,
+                         "cannot reach backend '" + b.name + "' at " + b.base_url + ": " + what, {}, {}};
+}
+
+// SHA-256 of the peer's leaf certificate (DER) equals the configured pin.
+bool pin_matches(SSL* ssl, const config::sha256_digest& pin)
+{
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (!cert)
+        return false;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    const bool ok = X509_digest(cert, EVP_sha256(), digest, &len) == 1 && len == pin.size() &&
+                    CRYPTO_memcmp(digest, pin.data(), pin.size()) == 0;
+    X509_free(cert);
+    return ok;
+}
+
+}  // namespace
+
+upstream_target::upstream_target(const config::backend& backend) : backend_(backend)
+{
+    const auto& url = backend.url;
+    const bool default_port = (url.scheme == "https" && url.port == 443) || (url.scheme == "http" && url.port == 80);
+    host_header_ = default_port ? url.host : url.host + ":" + std::to_string(url.port);
+    server_name_ = backend.tls.server_name.value_or(url.host);
+    if (url.scheme != "https")
+        return;
+    ssl_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    const auto& tls = backend.tls;
+    if (!tls.verify || tls.pin_sha256) {
+        // A pin replaces chain checks: appliances with self-signed certificates
+        // are the norm; the pin is checked after the handshake, see connect().
+        ssl_->set_verify_mode(asio::ssl::verify_none);
+        return;
+    }
+    ssl_->set_verify_mode(asio::ssl::verify_peer);
+    if (tls.ca_file)
+        ssl_->load_verify_file(*tls.ca_file);
+    else
+        ssl_->set_default_verify_paths();
+}
+
+upstream_pool::upstream_pool(asio::any_io_executor executor, const upstream_target& target)
+    : executor_(std::move(executor)), target_(target)
+{
+}
+
+awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::acquire()
+{
+    const auto now = std::chrono::steady_clock::now();
+    const auto max_idle = target_.backend().timeouts.idle;
+    while (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - c->idle_since < max_idle && c->tcp().socket().is_open()) {
+            c->reused = true;
+            co_return std::move(c);
+        }
+    }
+    co_return co_await connect();
+}
+
+awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::connect()
+{
+    const auto& b = target_.backend();
+    tcp::resolver resolver(executor_);
+    const auto port = std::to_string(b.url.port);
+    auto [rec, endpoints] = co_await resolver.async_resolve(b.url.host, port, use_tuple);
+    if (rec)
+        co_return unreachable(b, "cannot resolve '" + b.url.host + "': " + rec.message());
+
+    beast::tcp_stream tcp_s(executor_);
+    tcp_s.expires_after(b.timeouts.connect);
+    auto [cec, ep] = co_await tcp_s.async_connect(endpoints, use_tuple);
+    if (cec == beast::error::timeout)
+        co_return unreachable(b, "connect timed out after " + std::to_string(b.timeouts.connect.count()) + " ms");
+    if (cec)
+        co_return unreachable(b, "connect failed: " + cec.message());
+    tcp_s.socket().set_option(tcp::no_delay(true));
+
+    auto c = std::make_unique<upstream_connection>(upstream_connection{std::move(tcp_s), {}, {}, false});
+    if (!target_.tls()) {
+        c->tcp().expires_never();
+        co_return std::move(c);
+    }
+
+    auto plain = std::move(std::get<plain_stream>(c->stream));
+    tls_stream tls_s(std::move(plain), target_.ssl());
+    SSL* ssl = tls_s.native_handle();
+    const auto& name = target_.server_name();
+    boost::system::error_code ignored;
+    asio::ip::make_address(name, ignored);
+    if (ignored)  // SNI carries host names only, never IP literals (RFC 6066 §3)
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(name.c_str()));
+    if (b.tls.verify && !b.tls.pin_sha256)
+        tls_s.set_verify_callback(asio::ssl::host_name_verification(name));
+    auto [hec] = co_await tls_s.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec == beast::error::timeout)
+        co_return unreachable(b, "TLS handshake timed out");
+    if (hec)
+        co_return unreachable(b, "TLS handshake failed: " + hec.message());
+    if (b.tls.pin_sha256 && !pin_matches(ssl, *b.tls.pin_sha256))
+        co_return unreachable(b, "the upstream certificate does not match tls.pin_sha256");
+    beast::get_lowest_layer(tls_s).expires_never();
+    c->stream.emplace<tls_stream>(std::move(tls_s));
+    co_return std::move(c);
+}
+
+void upstream_pool::release(connection_ptr c)
+{
+    if (idle_.size() >= target_.backend().max_idle_connections)
+        return;  // dropping it closes it
+    c->idle_since = std::chrono::steady_clock::now();
+    c->buffer.clear();
+    idle_.push_back(std::move(c));
+}
+
+void upstream_pool::close_idle() { idle_.clear(); }
+
+}  // namespace bg
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace bg {
+
+gateway_error upstream_error(const config::backend& b, boost::system::error_code ec, bool reading)
+{
+    if (ec == beast::error::timeout)
+        return {errc::upstream_timeout,
+                "backend '" + b.name + "' did not answer within " + std::to_string(b.timeouts.request.count()) + " ms",
+                {}, {}};
+    const bool protocol_error = is_http_protocol_error(ec) && ec != beast::http::error::partial_message;
+    if (reading && protocol_error)
+        return {errc::upstream_bad_response, "backend '" + b.name + "' sent an invalid response: " + ec.message(),
+                {}, {}};
+    return {errc::upstream_unreachable,
+            "connection to backend '" + b.name + "' failed " + (reading ? "reading the response: " : "sending: ") +
+                ec.message(),
+            {}, {}};
+}
+
+awaitable<adapters::upstream_result> pool_client::send(http::request<http::string_body> req)
+{
+    const auto& backend = pool_.target().backend();
+    req.set(http::field::host, pool_.target().host_header());
+    req.prepare_payload();
+    // A new connection: these calls are rare, and a login must not fail on a
+    // pooled connection the upstream has just closed.
+    auto acquired = co_await pool_.connect();
+    if (auto* e = std::get_if<gateway_error>(&acquired))
+        co_return std::move(*e);
+    auto conn = std::get<connection_ptr>(std::move(acquired));
+    conn->tcp().expires_after(backend.timeouts.request);
+    auto [wec, wn] = co_await std::visit(
+        [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
+    if (wec)
+        co_return upstream_error(backend, wec, false);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(8 * 1024 * 1024);
+    auto [rec, rn] = co_await std::visit(
+        [&](auto& s) { return http::async_read(s, conn->buffer, parser, asio::as_tuple(asio::use_awaitable)); },
+        conn->stream);
+    if (rec)
+        co_return upstream_error(backend, rec, true);
+    auto res = parser.release();
+    conn->tcp().expires_never();
+    if (res.keep_alive())
+        pool_.release(std::move(conn));
+    co_return res;
+}
+
+}  // namespace bg

@@ -1,0 +1,109 @@
+// Upstreams: how the gateway reaches a backend's base_url.
+//
+// upstream_target is per backend and shared by every thread (its TLS context
+// and settings are read-only after start-up). upstream_pool is per backend and
+// per thread: keep-alive connections that only that thread's event loop uses,
+// so no locking is needed on the hot path.
+#pragma once
+
+#include "adapters/adapter.hpp"
+#include "config/config.hpp"
+#include "gateway/errors.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace bg {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::asio::awaitable;
+
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+class upstream_target {
+public:
+    // Builds the TLS context; throws (at start-up only) when ca_file cannot be read.
+    explicit upstream_target(const config::backend& backend);
+
+    const config::backend& backend() const { return backend_; }
+    bool tls() const { return ssl_ != nullptr; }
+    asio::ssl::context& ssl() const { return *ssl_; }
+    const std::string& host_header() const { return host_header_; }  // "host" or "host:port"
+    const std::string& server_name() const { return server_name_; }  // SNI and the name verified
+
+private:
+    const config::backend& backend_;
+    std::unique_ptr<asio::ssl::context> ssl_;
+    std::string host_header_;
+    std::string server_name_;
+};
+
+struct upstream_connection {
+    std::variant<plain_stream, tls_stream> stream;
+    beast::flat_buffer buffer;
+    std::chrono::steady_clock::time_point idle_since{};
+    bool reused = false;  // came from the pool: the peer may have closed it meanwhile
+
+    beast::tcp_stream& tcp()
+    {
+        return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+    }
+};
+using connection_ptr = std::unique_ptr<upstream_connection>;
+
+class upstream_pool {
+public:
+    upstream_pool(asio::any_io_executor executor, const upstream_target& target);
+
+    // An idle pooled connection, or a new one (resolve, connect, TLS handshake
+    // and verification, all within timeouts.connect).
+    awaitable<std::variant<connection_ptr, gateway_error>> acquire();
+    // A new connection, never a pooled one (the retry after a stale one failed).
+    awaitable<std::variant<connection_ptr, gateway_error>> connect();
+    // Back to the pool after a complete exchange that keeps the connection alive.
+    void release(connection_ptr c);
+    // Closes every idle connection (shutdown).
+    void close_idle();
+
+    const upstream_target& target() const { return target_; }
+    std::size_t idle_count() const { return idle_.size(); }
+
+private:
+    asio::any_io_executor executor_;
+    const upstream_target& target_;
+    std::vector<connection_ptr> idle_;  // LIFO: the most recently used is the likeliest alive
+};
+
+}  // namespace bg
+
+namespace bg {
+
+// The adapter's way to its upstream (logins, refreshes, logouts) over the
+// calling thread's pool: a complete buffered request, a complete response.
+class pool_client final : public adapters::upstream_client {
+public:
+    explicit pool_client(upstream_pool& pool) : pool_(pool) {}
+    awaitable<adapters::upstream_result> send(http::request<http::string_body> req) override;
+
+private:
+    upstream_pool& pool_;
+};
+
+// The error for a failed exchange with an upstream: 504 on a timeout, 502 otherwise.
+gateway_error upstream_error(const config::backend& b, boost::system::error_code ec, bool reading);
+
+}  // namespace bg

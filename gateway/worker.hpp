@@ -1,0 +1,55 @@
+// One event loop and everything only it touches: its upstream pools, its
+// open client connections, its share of the metrics.
+#pragma once
+
+#include "gateway/runtime.hpp"
+#include "gateway/upstream.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+namespace bg {
+
+class worker {
+public:
+    worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open_connections);
+
+    asio::io_context& io() { return io_; }
+    const runtime& rt() const { return *rt_; }
+    const config::gateway_config& cfg() const { return *rt_->cfg; }
+    upstream_pool& pool(std::size_t backend) { return *pools_[backend]; }
+    metrics& stats() { return stats_; }
+    const metrics& stats() const { return stats_; }
+
+    // Connection bookkeeping, for draining: a session is registered while it
+    // lives and marked idle while it waits for the next request.
+    void session_opened(beast::tcp_stream* s);
+    void session_closed(beast::tcp_stream* s);
+    void mark_idle(beast::tcp_stream* s, bool idle);
+    std::size_t open_sessions() const { return sessions_.size(); }
+
+    // Shutdown, step 1: no more keep-alive; idle connections closed now.
+    void start_draining();
+    bool draining() const { return draining_; }
+    // Shutdown, step 2 (grace over): every connection closed, in flight or not.
+    void close_all();
+
+private:
+    asio::io_context io_{1};
+    std::shared_ptr<const runtime> rt_;
+    std::vector<std::unique_ptr<upstream_pool>> pools_;
+    metrics stats_;
+    std::unordered_set<beast::tcp_stream*> sessions_;
+    std::unordered_set<beast::tcp_stream*> idle_;
+    std::atomic<std::size_t>& open_connections_;  // across all workers, for limits.max_connections
+    bool draining_ = false;
+};
+
+// Serves one accepted client connection until it closes. `tls` null: plain HTTP.
+void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls);
+
+}  // namespace bg
