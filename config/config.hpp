@@ -76,7 +76,6 @@ struct request_limits {
     duration header_timeout{10'000};                 // time to read a request's headers → 408
     duration body_timeout{60'000};                   // time to read a request's body → 408
     duration idle_timeout{60'000};                   // keep-alive connection with no request → closed
-    std::size_t max_pipelined = 16;                  // requests read ahead on one connection
     std::size_t max_connections = 20'000;            // per process; beyond → accept paused
 };
 

@@ -150,7 +150,6 @@ private:
         check_positive("limits.header_timeout", l.header_timeout);
         check_positive("limits.body_timeout", l.body_timeout);
         check_positive("limits.idle_timeout", l.idle_timeout);
-        check_at_least_one("limits.max_pipelined", l.max_pipelined);
         check_at_least_one("limits.max_connections", l.max_connections);
     }
 

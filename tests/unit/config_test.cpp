@@ -283,7 +283,6 @@ BOOST_AUTO_TEST_CASE(minimal_example_takes_the_defaults)
     BOOST_TEST(c.limits.max_header_bytes == 16u * 1024);
     BOOST_TEST(c.limits.header_timeout.count() == 10'000);
     BOOST_TEST(c.limits.idle_timeout.count() == 60'000);
-    BOOST_TEST(c.limits.max_pipelined == 16u);
     BOOST_TEST(c.pagination.default_limit == 100u);
     BOOST_TEST(c.pagination.max_limit == 1000u);
     BOOST_TEST(c.access_log.path == "-");
@@ -1110,11 +1109,6 @@ BOOST_AUTO_TEST_CASE(rejects_a_zero_body_timeout)
 BOOST_AUTO_TEST_CASE(rejects_a_zero_idle_timeout)
 {
     expect_zero_rejected("limits:\n  idle_timeout: 0\n", "limits.idle_timeout", positive_duration);
-}
-
-BOOST_AUTO_TEST_CASE(rejects_zero_max_pipelined)
-{
-    expect_zero_rejected("limits:\n  max_pipelined: 0\n", "limits.max_pipelined", at_least_one);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_zero_max_connections)
