@@ -64,9 +64,13 @@ public:
                                                                         const std::string* body,
                                                                         upstream_client& upstream) = 0;
 
-    // The upstream rejected the credential that attach_credentials() added:
-    // forget it, so the next attach obtains a new one. Default: nothing to forget.
-    virtual void credentials_rejected() {}
+    // The upstream answered 401 to `head`, which carried credentials from
+    // attach_credentials(): forget them (unless a newer one replaced them), so
+    // the next attach obtains another. Default: nothing to forget.
+    virtual void credentials_rejected(const http::request_header<>& head) { (void)head; }
+    // Whether an upstream 401 may be cured by new credentials (then the core
+    // replays a replayable request once). Default: no credentials, no cure.
+    virtual bool renews_credentials() const { return false; }
 
     // Shutdown: end sessions, revoke tokens. Default: nothing to end.
     virtual awaitable<void> logout(upstream_client& upstream);

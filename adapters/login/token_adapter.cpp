@@ -1,0 +1,156 @@
+#include "adapters/login/token_adapter.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+namespace bg::adapters {
+namespace {
+
+// Renew when 80% of the lifetime has passed; stop using it one tenth of the
+// lifetime (at most 30 s) before it expires.
+token_adapter::time_point refresh_point(const token_adapter::credential& c)
+{
+    return c.issued + (c.access_expires - c.issued) * 4 / 5;
+}
+
+token_adapter::time_point usable_until(const token_adapter::credential& c)
+{
+    const auto margin = std::min<std::chrono::system_clock::duration>((c.access_expires - c.issued) / 10,
+                                                                      std::chrono::seconds(30));
+    return c.access_expires - margin;
+}
+
+}  // namespace
+
+token_adapter::token_adapter(const config::backend& backend)
+    : adapter(backend), gate_(backend.timeouts.connect + backend.timeouts.request * 3)
+{
+}
+
+std::pair<std::optional<token_adapter::credential>, token_adapter::phase> token_adapter::current() const
+{
+    std::lock_guard lock(mutex_);
+    if (!credential_)
+        return {std::nullopt, phase::expired};
+    const auto t = now();
+    if (t < refresh_point(*credential_))
+        return {credential_, phase::fresh};
+    if (t < usable_until(*credential_))
+        return {credential_, phase::ageing};
+    return {credential_, phase::expired};
+}
+
+void token_adapter::store(credential c)
+{
+    std::lock_guard lock(mutex_);
+    credential_ = std::move(c);
+}
+
+awaitable<std::optional<gateway_error>> token_adapter::lead_login(const std::optional<credential>& previous,
+                                                                  upstream_client& upstream)
+{
+    auto obtained = co_await obtain(upstream, previous);
+    if (auto* e = std::get_if<gateway_error>(&obtained)) {
+        gate_.finish(*e);
+        co_return std::move(*e);
+    }
+    store(std::get<credential>(std::move(obtained)));
+    gate_.finish(std::nullopt);
+    co_return std::nullopt;
+}
+
+awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::request_header<>& head,
+                                                                          const std::string*,
+                                                                          upstream_client& upstream)
+{
+    // Three rounds: a waiter may find, after a login it waited for, that the
+    // credential was already rejected again by a concurrent 401.
+    for (int round = 0; round < 3; ++round) {
+        // (No structured bindings here: GCC 12 mishandles them across co_await.)
+        const auto now_state = current();
+        const auto& cred = now_state.first;
+        if (now_state.second == phase::fresh) {
+            apply(head, *cred);
+            co_return std::nullopt;
+        }
+        if (now_state.second == phase::ageing) {
+            if (gate_.try_lead()) {
+                auto failed = co_await lead_login(cred, upstream);
+                if (failed)
+                    co_return failed;
+                continue;
+            }
+            apply(head, *cred);  // someone is renewing it; it is still valid
+            co_return std::nullopt;
+        }
+        auto t = co_await gate_.enter();
+        if (t.error)
+            co_return std::move(t.error);
+        if (!t.lead)
+            continue;  // a login just finished: read it
+        const auto again = current();  // it may have been renewed since we looked
+        if (again.second == phase::fresh) {
+            gate_.finish(std::nullopt);
+            apply(head, *again.first);
+            co_return std::nullopt;
+        }
+        auto failed = co_await lead_login(again.first, upstream);
+        if (failed)
+            co_return failed;
+    }
+    gateway_error e{errc::upstream_auth_failed,
+                    "backend '" + backend().name + "' rejected every credential obtained for this request", {}, {}};
+    co_return e;
+}
+
+void token_adapter::credentials_rejected(const http::request_header<>& head)
+{
+    const auto sent = carried(head);
+    std::lock_guard lock(mutex_);
+    if (credential_ && credential_->access == sent)
+        credential_->access_expires = credential_->issued;  // expired: the refresh token may still serve
+}
+
+awaitable<void> token_adapter::logout(upstream_client& upstream)
+{
+    const auto state = current();
+    if (state.first && state.second != phase::expired)
+        co_await end_session(upstream, *state.first);
+    std::lock_guard lock(mutex_);
+    credential_.reset();
+}
+
+awaitable<void> token_adapter::end_session(upstream_client&, const credential&) { co_return; }
+
+gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res)
+{
+    boost::system::error_code ec;
+    auto body = boost::json::parse(res.body(), ec);
+    gateway_error e{errc::upstream_auth_failed,
+                    "backend '" + b.name + "': " + std::string(what) + " failed with status " +
+                        std::to_string(res.result_int()),
+                    res.result_int(), ec ? boost::json::value(res.body()) : std::move(body)};
+    return e;
+}
+
+gateway_error login_failed(const config::backend& b, std::string_view what, const gateway_error& transport)
+{
+    return gateway_error{errc::upstream_auth_failed,
+                         "backend '" + b.name + "': " + std::string(what) + " failed: " + transport.detail, {}, {}};
+}
+
+std::string form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> fields)
+{
+    std::string out;
+    for (const auto& [name, value] : fields) {
+        if (!out.empty())
+            out += '&';
+        out += boost::urls::encode(name, boost::urls::unreserved_chars);
+        out += '=';
+        out += boost::urls::encode(value, boost::urls::unreserved_chars);
+    }
+    return out;
+}
+
+}  // namespace bg::adapters

@@ -1,0 +1,85 @@
+// token_adapter: the credential lifecycle that CPM, Backup and DR and Veeam
+// share, with the vendor's dialect left to three hooks.
+//
+//   fresh    (now < refresh_at)             use it
+//   ageing   (refresh_at ≤ now < usable_to) one request refreshes (obtain()),
+//                                           the others keep using it meanwhile
+//   expired  (usable_to ≤ now) or none      every request waits for one login
+//
+// usable_to is the expiry less a safety margin, so an expired credential is
+// never knowingly sent. On an upstream 401 the core calls
+// credentials_rejected(): the credential it carried is dropped (unless a newer
+// one replaced it already) and the next attach obtains another.
+#pragma once
+
+#include "adapters/adapter.hpp"
+#include "adapters/login/login_gate.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace bg::adapters {
+
+class token_adapter : public adapter {
+public:
+    using time_point = std::chrono::system_clock::time_point;
+
+    // What a vendor's login gives. `access` is what attach puts on requests;
+    // `refresh` (may be empty) what obtain() may use to renew it.
+    struct credential {
+        std::string access;
+        time_point access_expires{};
+        std::string refresh;
+        time_point refresh_expires{};
+        time_point issued{};
+    };
+
+    awaitable<std::optional<gateway_error>> attach_credentials(http::request_header<>& head, const std::string* body,
+                                                               upstream_client& upstream) final;
+    void credentials_rejected(const http::request_header<>& head) final;
+    bool renews_credentials() const final { return true; }
+    awaitable<void> logout(upstream_client& upstream) final;
+
+    std::uint64_t logins_led() const { return gate_.logins_led(); }
+
+protected:
+    explicit token_adapter(const config::backend& backend);
+
+    // Obtains a credential: renew `previous` when it can (refresh grant), else
+    // log in from the configured secrets. Errors are upstream_auth_failed and
+    // carry the vendor's status and body, never a secret.
+    virtual awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,
+                                                                      const std::optional<credential>& previous) = 0;
+    // Puts the credential on a request (e.g. Authorization: Bearer).
+    virtual void apply(http::request_header<>& head, const credential& c) const = 0;
+    // The credential a request carried, to recognize it in credentials_rejected().
+    virtual std::string carried(const http::request_header<>& head) const = 0;
+    // Ends the upstream session (DELETE token / session). Default: nothing.
+    virtual awaitable<void> end_session(upstream_client& upstream, const credential& c);
+
+    static time_point now() { return std::chrono::system_clock::now(); }
+
+private:
+    // A copy of the current credential and its phase, read under the lock.
+    enum class phase { fresh, ageing, expired };
+    std::pair<std::optional<credential>, phase> current() const;
+    void store(credential c);
+    awaitable<std::optional<gateway_error>> lead_login(const std::optional<credential>& previous,
+                                                       upstream_client& upstream);
+
+    mutable std::mutex mutex_;
+    std::optional<credential> credential_;
+    login_gate gate_;
+};
+
+// The error for a failed login: the vendor's status and body (as JSON when
+// it is JSON, else as a string), and what was being done.
+gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res);
+gateway_error login_failed(const config::backend& b, std::string_view what, const gateway_error& transport);
+
+// application/x-www-form-urlencoded, encoded with Boost.URL.
+std::string form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
+
+}  // namespace bg::adapters
