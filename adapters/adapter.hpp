@@ -44,8 +44,10 @@ using upstream_result = std::variant<upstream_response, gateway_error>;
 class upstream_client {
 public:
     virtual ~upstream_client() = default;
-    // `req.target()` is an absolute path on the upstream host (base path included).
-    virtual awaitable<upstream_result> send(http::request<http::string_body> req) = 0;
+    // `req.target()` is an absolute path on the upstream host (base path
+    // included). The core sets Host and Content-Length on `req`. (Taken by
+    // reference: GCC 12 mishandles a by-value argument in a co_await expression.)
+    virtual awaitable<upstream_result> send(http::request<http::string_body>& req) = 0;
 };
 
 class adapter {

@@ -1,5 +1,6 @@
 // The one list of backend types. A new vendor registers itself here.
 #include "adapters/adapter.hpp"
+#include "adapters/cpm/cpm_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@ const std::vector<adapter_type>& adapter_types()
 {
     static const std::vector<adapter_type> types{
         http_adapter::type(),
+        cpm_adapter::type(),
     };
     return types;
 }

@@ -97,7 +97,7 @@ namespace bg {
 class pool_client final : public adapters::upstream_client {
 public:
     explicit pool_client(upstream_pool& pool) : pool_(pool) {}
-    awaitable<adapters::upstream_result> send(http::request<http::string_body> req) override;
+    awaitable<adapters::upstream_result> send(http::request<http::string_body>& req) override;
 
 private:
     upstream_pool& pool_;

@@ -68,7 +68,7 @@ protected:
 
 class no_upstream final : public bg::adapters::upstream_client {
 public:
-    bg::adapters::awaitable<bg::adapters::upstream_result> send(http::request<http::string_body>) override
+    bg::adapters::awaitable<bg::adapters::upstream_result> send(http::request<http::string_body>&) override
     {
         bg::gateway_error e{bg::errc::upstream_unreachable, "not in this test", {}, {}};
         co_return e;

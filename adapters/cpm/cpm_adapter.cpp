@@ -1,0 +1,151 @@
+#include "adapters/cpm/cpm_adapter.hpp"
+
+#include "adapters/common/jwt.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace bg::adapters {
+namespace {
+
+constexpr std::chrono::seconds default_access_ttl{3600};   // §1.2: "valid for 1 hour by default"
+constexpr std::chrono::seconds default_refresh_ttl{86400}; // §1.2: "valid for 24 hours by default"
+
+std::optional<std::chrono::seconds> seconds_option(const config::settings& options, const std::string& key)
+{
+    auto it = options.find(key);
+    if (it == options.end())
+        return std::nullopt;
+    long long v = 0;
+    const auto& s = it->second.value;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v <= 0)
+        return std::nullopt;
+    return std::chrono::seconds(v);
+}
+
+std::vector<std::pair<config::origin, std::string>> check_cpm(const config::backend& b)
+{
+    std::vector<std::pair<config::origin, std::string>> problems;
+    if (!b.credentials.count("api_key"))
+        problems.emplace_back(b.where, "backend type 'n2ws-cpm' needs credentials.api_key (or api_key_file)");
+    for (const auto& [key, s] : b.credentials)
+        if (key != "api_key")
+            problems.emplace_back(s.where, "unknown credential '" + key + "' for type 'n2ws-cpm'; expected api_key");
+    for (const auto& [key, s] : b.options) {
+        if (key != "access_ttl" && key != "refresh_ttl")
+            problems.emplace_back(s.where, "unknown option '" + key +
+                                               "' for type 'n2ws-cpm'; expected access_ttl, refresh_ttl");
+        else if (!seconds_option(b.options, key))
+            problems.emplace_back(s.where, key + ": expected a positive number of seconds, got '" + s.value + "'");
+    }
+    return problems;
+}
+
+std::unique_ptr<adapter> make_cpm(const config::backend& b) { return std::make_unique<cpm_adapter>(b); }
+
+std::string string_field(const boost::json::object& o, std::string_view key)
+{
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+}  // namespace
+
+cpm_adapter::cpm_adapter(const config::backend& backend)
+    : token_adapter(backend),
+      access_ttl_(seconds_option(backend.options, "access_ttl").value_or(default_access_ttl)),
+      refresh_ttl_(seconds_option(backend.options, "refresh_ttl").value_or(default_refresh_ttl))
+{
+}
+
+adapter_type cpm_adapter::type() { return {"n2ws-cpm", {"n2ws-cpm", &check_cpm}, &make_cpm}; }
+
+void cpm_adapter::build_request(http::request_header<>& head) const
+{
+    adapter::build_request(head);
+    if (backend().api_version.empty())
+        return;  // §1.4: without a version the latest applies
+    // §1.4: the version is a parameter of the media type. A client asking for
+    // CSV (§1.9.1, cleanup logs) keeps its type; a version it sent is kept.
+    std::string accept(head[http::field::accept]);
+    if (accept.empty() || accept == "*/*")
+        accept = "application/json";
+    if (accept.find("version=") == std::string::npos && accept.find(',') == std::string::npos)
+        accept += "; version=" + backend().api_version;
+    head.set(http::field::accept, accept);
+}
+
+http::request<http::string_body> cpm_adapter::token_request(std::string_view path, std::string body) const
+{
+    http::request<http::string_body> req{http::verb::post, backend().url.base_path + std::string(path), 11};
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    req.set(http::field::accept, backend().api_version.empty()
+                                     ? std::string("application/json")
+                                     : "application/json; version=" + backend().api_version);
+    req.body() = std::move(body);
+    return req;
+}
+
+std::variant<token_adapter::credential, gateway_error> cpm_adapter::read_tokens(
+    const upstream_response& res, std::string_view what, const std::optional<credential>& previous) const
+{
+    if (res.result() != http::status::ok)
+        return login_failed(backend(), what, res);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(res.body(), ec);
+    if (ec || !body.is_object())
+        return login_failed(backend(), std::string(what) + " (the answer is not a JSON object)", res);
+    const auto& o = body.get_object();
+    credential c;
+    c.issued = now();
+    c.access = string_field(o, "access");
+    if (c.access.empty())
+        return login_failed(backend(), std::string(what) + " (no 'access' token in the answer)", res);
+    c.access_expires = jwt::expiry(c.access).value_or(c.issued + access_ttl_);
+    c.refresh = string_field(o, "refresh");
+    if (c.refresh.empty() && previous) {  // a refresh answers with a new access token only
+        c.refresh = previous->refresh;
+        c.refresh_expires = previous->refresh_expires;
+    } else {
+        c.refresh_expires = jwt::expiry(c.refresh).value_or(c.issued + refresh_ttl_);
+    }
+    return c;
+}
+
+awaitable<std::variant<token_adapter::credential, gateway_error>> cpm_adapter::obtain(
+    upstream_client& upstream, const std::optional<credential>& previous)
+{
+    if (previous && !previous->refresh.empty() && now() + std::chrono::seconds(5) < previous->refresh_expires) {
+        auto req = token_request("/token/refresh/", form_encode({{"refresh", previous->refresh}}));
+        auto sent = co_await upstream.send(req);
+        if (auto* res = std::get_if<upstream_response>(&sent)) {
+            // A refused refresh token (expired, revoked) falls back to the API key.
+            if (res->result() != http::status::unauthorized && res->result() != http::status::bad_request)
+                co_return read_tokens(*res, "refreshing the access token (POST token/refresh/)", previous);
+        } else {
+            co_return login_failed(backend(), "refreshing the access token", std::get<gateway_error>(sent));
+        }
+    }
+    const auto& key = backend().credentials.at("api_key").value;
+    auto req = token_request("/token/obtain/api_key/", form_encode({{"api_key", key}}));
+    auto sent = co_await upstream.send(req);
+    if (auto* e = std::get_if<gateway_error>(&sent))
+        co_return login_failed(backend(), "obtaining tokens", *e);
+    co_return read_tokens(std::get<upstream_response>(sent), "obtaining tokens (POST token/obtain/api_key/)",
+                          std::nullopt);
+}
+
+void cpm_adapter::apply(http::request_header<>& head, const credential& c) const
+{
+    head.set(http::field::authorization, "Bearer " + c.access);
+}
+
+std::string cpm_adapter::carried(const http::request_header<>& head) const
+{
+    std::string_view v = head[http::field::authorization];
+    return v.size() > 7 ? std::string(v.substr(7)) : std::string();
+}
+
+}  // namespace bg::adapters

@@ -1,0 +1,39 @@
+// Backend type `n2ws-cpm`: N2WS CPM's REST API (n2ws-cpm-rest-api.txt).
+//
+// Credentials (§1.2): POST token/obtain/api_key/ with the form field api_key
+// gives an access and a refresh token; POST token/refresh/ with `refresh`
+// renews the access token; every call carries `Authorization: Bearer`. The
+// access token's lifetime is its JWT `exp` when it has one, else
+// options.access_ttl (default 1 h, the document's); the refresh token's
+// likewise (default 24 h). When the refresh token is refused or expired, the
+// adapter obtains a new pair with the API key.
+// Versioning (§1.4): `Accept: <type>; version=<api_version>` on every call.
+#pragma once
+
+#include "adapters/login/token_adapter.hpp"
+
+namespace bg::adapters {
+
+class cpm_adapter final : public token_adapter {
+public:
+    explicit cpm_adapter(const config::backend& backend);
+
+    void build_request(http::request_header<>& head) const override;
+    static adapter_type type();
+
+protected:
+    awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,
+                                                              const std::optional<credential>& previous) override;
+    void apply(http::request_header<>& head, const credential& c) const override;
+    std::string carried(const http::request_header<>& head) const override;
+
+private:
+    http::request<http::string_body> token_request(std::string_view path, std::string body) const;
+    std::variant<credential, gateway_error> read_tokens(const upstream_response& res, std::string_view what,
+                                                        const std::optional<credential>& previous) const;
+
+    std::chrono::seconds access_ttl_;
+    std::chrono::seconds refresh_ttl_;
+};
+
+}  // namespace bg::adapters
