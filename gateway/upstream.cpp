@@ -165,7 +165,7 @@ gateway_error upstream_error(const config::backend& b, boost::system::error_code
             {}, {}};
 }
 
-awaitable<adapters::upstream_result> pool_client::send(http::request<http::string_body> req)
+awaitable<adapters::upstream_result> pool_client::send(http::request<http::string_body>& req)
 {
     const auto& backend = pool_.target().backend();
     req.set(http::field::host, pool_.target().host_header());
