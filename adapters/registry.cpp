@@ -2,6 +2,7 @@
 #include "adapters/adapter.hpp"
 #include "adapters/cpm/cpm_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
+#include "adapters/veeam/veeam_adapter.hpp"
 
 #include <algorithm>
 
@@ -12,6 +13,7 @@ const std::vector<adapter_type>& adapter_types()
     static const std::vector<adapter_type> types{
         http_adapter::type(),
         cpm_adapter::type(),
+        veeam_adapter::type(),
     };
     return types;
 }

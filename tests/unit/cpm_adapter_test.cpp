@@ -5,43 +5,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include "adapters/cpm/cpm_adapter.hpp"
+#include "tests/unit/scripted_upstream.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include <deque>
-
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using bg::adapters::upstream_response;
 
 namespace {
 
-// Answers each request with the next scripted response and records it.
-class scripted_upstream final : public bg::adapters::upstream_client {
-public:
-    std::deque<upstream_response> answers;
-    std::vector<http::request<http::string_body>> seen;
-
-    bg::adapters::awaitable<bg::adapters::upstream_result> send(http::request<http::string_body>& req) override
-    {
-        seen.push_back(req);
-        BOOST_REQUIRE(!answers.empty());
-        auto res = std::move(answers.front());
-        answers.pop_front();
-        co_return res;
-    }
-};
-
-upstream_response answer(http::status status, std::string body)
-{
-    upstream_response res{status, 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = std::move(body);
-    return res;
-}
+using bg::test::attach;
+using bg::test::form_field;
+using bg::test::scripted_upstream;
 
 bg::config::backend cpm_backend()
 {
@@ -54,28 +26,6 @@ bg::config::backend cpm_backend()
     return b;
 }
 
-// Runs one attach_credentials to completion.
-std::optional<bg::gateway_error> attach(bg::adapters::adapter& a, http::request_header<>& head,
-                                        bg::adapters::upstream_client& up)
-{
-    asio::io_context io;
-    std::optional<bg::gateway_error> result;
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { result = co_await a.attach_credentials(head, nullptr, up); },
-        asio::detached);
-    io.run();
-    return result;
-}
-
-std::string form_field(const std::string& body, const std::string& name)
-{
-    const auto start = body.find(name + "=");
-    if (start == std::string::npos)
-        return {};
-    const auto end = body.find('&', start);
-    return body.substr(start + name.size() + 1, end == std::string::npos ? std::string::npos : end - start - name.size() - 1);
-}
-
 }  // namespace
 
 // §1.2 "Obtain Tokens: POST /api/token/obtain/api_key/ api_key=<key>", then
@@ -85,7 +35,7 @@ BOOST_AUTO_TEST_CASE(obtains_tokens_with_the_api_key_and_sends_the_bearer)
     const auto b = cpm_backend();
     bg::adapters::cpm_adapter cpm(b);
     scripted_upstream up;
-    up.answers.push_back(answer(http::status::ok, R"({"access":"acc-1","refresh":"ref-1"})"));
+    up.answer(http::status::ok, R"({"access":"acc-1","refresh":"ref-1"})");
     http::request_header<> head;
     head.method(http::verb::get);
     head.target("/api/policies/");
@@ -128,12 +78,12 @@ BOOST_AUTO_TEST_CASE(renews_with_the_refresh_token_then_falls_back_to_the_api_ke
     const auto b = cpm_backend();
     bg::adapters::cpm_adapter cpm(b);
     scripted_upstream up;
-    up.answers.push_back(answer(http::status::ok, R"({"access":"acc-1","refresh":"ref-1"})"));
+    up.answer(http::status::ok, R"({"access":"acc-1","refresh":"ref-1"})");
     http::request_header<> first;
     BOOST_TEST(!attach(cpm, first, up).has_value());
 
     cpm.credentials_rejected(first);  // the upstream answered 401 to acc-1
-    up.answers.push_back(answer(http::status::ok, R"({"access":"acc-2"})"));
+    up.answer(http::status::ok, R"({"access":"acc-2"})");
     http::request_header<> second;
     BOOST_TEST(!attach(cpm, second, up).has_value());
     BOOST_TEST(second[http::field::authorization] == "Bearer acc-2");
@@ -142,8 +92,8 @@ BOOST_AUTO_TEST_CASE(renews_with_the_refresh_token_then_falls_back_to_the_api_ke
     BOOST_TEST(form_field(up.seen[1].body(), "refresh") == "ref-1");
 
     cpm.credentials_rejected(second);
-    up.answers.push_back(answer(http::status::unauthorized, R"({"detail":"Token is invalid or expired"})"));
-    up.answers.push_back(answer(http::status::ok, R"({"access":"acc-3","refresh":"ref-3"})"));
+    up.answer(http::status::unauthorized, R"({"detail":"Token is invalid or expired"})");
+    up.answer(http::status::ok, R"({"access":"acc-3","refresh":"ref-3"})");
     http::request_header<> third;
     BOOST_TEST(!attach(cpm, third, up).has_value());
     BOOST_TEST(third[http::field::authorization] == "Bearer acc-3");
@@ -159,7 +109,7 @@ BOOST_AUTO_TEST_CASE(a_refused_api_key_fails_closed_without_the_secret)
     const auto b = cpm_backend();
     bg::adapters::cpm_adapter cpm(b);
     scripted_upstream up;
-    up.answers.push_back(answer(http::status::unauthorized, R"({"detail":"Invalid API key"})"));
+    up.answer(http::status::unauthorized, R"({"detail":"Invalid API key"})");
     http::request_header<> head;
     const auto e = attach(cpm, head, up);
     BOOST_REQUIRE(e.has_value());
