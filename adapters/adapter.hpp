@@ -74,6 +74,11 @@ public:
     // replays a replayable request once). Default: no credentials, no cure.
     virtual bool renews_credentials() const { return false; }
 
+    // Request bodies up to this size are read whole before the request goes
+    // upstream (attach_credentials() then sees them); larger ones stream.
+    // nullopt: the core's default (1 MiB). Either way limits.max_body_bytes caps them.
+    virtual std::optional<std::size_t> buffered_body_limit() const { return std::nullopt; }
+
     // Shutdown: end sessions, revoke tokens. Default: nothing to end.
     virtual awaitable<void> logout(upstream_client& upstream);
 

@@ -27,6 +27,7 @@ constexpr errc_info info_of(errc code)
     case errc::not_found:             return {404, "not-found", "Not found", s::downstream, false};
     case errc::method_not_allowed:    return {405, "method-not-allowed", "Method not allowed", s::downstream, false};
     case errc::request_timeout:       return {408, "request-timeout", "Request not received in time", s::downstream, true};
+    case errc::length_required:       return {411, "length-required", "Content-Length required", s::downstream, false};
     case errc::payload_too_large:     return {413, "payload-too-large", "Request body too large", s::downstream, false};
     case errc::header_too_large:      return {431, "header-too-large", "Request header fields too large", s::downstream, false};
     case errc::upstream_unreachable:  return {502, "upstream-unreachable", "Upstream unreachable", s::upstream, true};

@@ -21,6 +21,7 @@ enum class errc {
     not_found,             // 404 on the admin listener
     method_not_allowed,    // 405 on the admin listener
     request_timeout,       // 408 the client was too slow sending its request
+    length_required,       // 411 the backend must see the whole body (to sign it) but none was announced
     payload_too_large,     // 413 the request body is above limits.max_body_bytes
     header_too_large,      // 431 the request line and headers are above limits.max_header_bytes
     upstream_unreachable,  // 502 connect/TLS failure, or the upstream closed mid-response
