@@ -1,5 +1,6 @@
 #include "gateway/http_util.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -66,6 +67,19 @@ std::string request_id_for(std::string_view from_client)
             id[static_cast<std::size_t>(half * 16 + i)] = hex[bits & 0xf];
     }
     return id;
+}
+
+std::string combined_values(const http::fields& fields, std::string_view name)
+{
+    std::string out;
+    for (const auto& f : fields) {
+        if (!boost::beast::iequals(f.name_string(), name))
+            continue;
+        if (!out.empty())
+            out.append(", ");
+        out.append(f.value());
+    }
+    return out;
 }
 
 std::string forwarded_for(std::string_view existing, std::string_view client_ip)

@@ -23,6 +23,10 @@ void remove_hop_by_hop(http::fields& fields);
 // else a new random 128-bit id in hex.
 std::string request_id_for(std::string_view from_client);
 
+// Every value of the field `name`, in order, joined with ", " (RFC 9110 §5.3:
+// several field lines with one name are one comma-separated list); "" when absent.
+std::string combined_values(const http::fields& fields, std::string_view name);
+
 // Appends `client_ip` to an existing X-Forwarded-For list, RFC 7239 style.
 std::string forwarded_for(std::string_view existing, std::string_view client_ip);
 

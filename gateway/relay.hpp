@@ -5,6 +5,8 @@
 // first.
 #pragma once
 
+#include "gateway/read_deadline.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -52,8 +54,13 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
         if (!p.is_done()) {
             body.data = buf.get();
             body.size = chunk;
-            boost::beast::get_lowest_layer(in).expires_after(limits.in_timeout);
-            auto [ec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
+            boost::system::error_code ec;
+            {
+                // Cancels rather than closes: a client too slow with its body still gets its 408.
+                read_deadline deadline(boost::beast::get_lowest_layer(in), limits.in_timeout);
+                auto [rec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
+                ec = deadline.outcome(rec);
+            }
             if (ec == http::error::need_buffer)
                 ec = {};  // the piece is full: send it, then read on
             if (ec) {

@@ -6,6 +6,7 @@
 // connection's buffer, which is bounded by limits.max_header_bytes.
 #include "gateway/access_entry.hpp"
 #include "gateway/http_util.hpp"
+#include "gateway/read_deadline.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/route.hpp"
 #include "gateway/worker.hpp"
@@ -39,6 +40,12 @@ struct upstream_exchange {
     std::unique_ptr<http::response_parser<http::empty_body>> parser;
 };
 using exchange_result = std::variant<upstream_exchange, gateway_error>;
+
+bool idempotent(http::verb m)
+{
+    return m == http::verb::get || m == http::verb::head || m == http::verb::options || m == http::verb::put ||
+           m == http::verb::delete_ || m == http::verb::trace;
+}
 
 // The errors a pooled connection gives when the upstream closed it while idle.
 bool stale_connection(boost::system::error_code ec)
@@ -129,8 +136,12 @@ private:
             header_parser parser;
             parser.header_limit(static_cast<std::uint32_t>(cfg().limits.max_header_bytes));
             parser.body_limit(cfg().limits.max_body_bytes);
-            tcp().expires_after(cfg().limits.header_timeout);
-            auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+            boost::system::error_code ec;
+            {
+                read_deadline deadline(tcp(), cfg().limits.header_timeout);
+                auto [rec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+                ec = deadline.outcome(rec);
+            }
             if (ec) {
                 co_await answer_read_error(ec, parser);
                 co_return;
@@ -162,6 +173,7 @@ private:
             e = gateway_error{errc::bad_request, "malformed HTTP request: " + ec.message(), {}, {}};
         if (!e)
             co_return;  // the peer went away: nobody to answer
+        head_request_ = false;  // the request was not understood: the problem has its body
         access_entry log(w_, parser.get(), remote_ip_, request_id_for({}));
         co_await write_problem(*e, log, false);
     }
@@ -197,6 +209,17 @@ private:
     {
         auto& req = parser.get();
         access_entry log(w_, req, remote_ip_, request_id_for(req["X-Request-Id"]));
+        // Before anything can be answered: a problem for this request must
+        // follow its version and method (no body for HEAD), not the last one's.
+        client_version_ = req.version();
+        client_keep_alive_ = req.keep_alive();
+        head_request_ = req.method() == http::verb::head;
+        if (req.count(http::field::transfer_encoding) > 0 && !req.chunked()) {
+            // RFC 9112 §6.3: the body's length cannot be known; reading on
+            // would take the body for the next request.
+            const gateway_error e{errc::bad_request, "Transfer-Encoding must end with 'chunked'", {}, {}};
+            co_return co_await write_problem(e, log, false);
+        }
         const bool body_follows = !parser.is_done();
         route r;
         auto admitted = admit(req, log, r);
@@ -213,7 +236,8 @@ private:
                 co_return false;
         }
         const auto length = parser.content_length();
-        if (!body_follows || (length && *length <= buffered_body_limit))
+        const auto buffer_up_to = w_.rt().adapters[index]->buffered_body_limit().value_or(buffered_body_limit);
+        if (!body_follows || (length && *length <= buffer_up_to))
             co_return co_await proxy_buffered(std::move(parser), index, log);
         co_return co_await proxy_streamed(std::move(parser), index, log);
     }
@@ -222,13 +246,11 @@ private:
     void prepare_upstream_head(http::request<http::empty_body>& req, const config::backend& backend, const route& r,
                                const std::string& request_id)
     {
-        client_version_ = req.version();
-        client_keep_alive_ = req.keep_alive();
-        head_request_ = req.method() == http::verb::head;
         const bool chunked = req.chunked();
         expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
         const std::string forwarded_host(req[http::field::host]);
-        const std::string xff = forwarded_for(req["X-Forwarded-For"], remote_ip_);
+        // Every X-Forwarded-For line a client (or a proxy before us) sent, not just the first.
+        const std::string xff = forwarded_for(combined_values(req, "X-Forwarded-For"), remote_ip_);
         remove_hop_by_hop(req);
         req.erase(http::field::authorization);  // the client's gateway key never goes upstream
         req.erase("X-API-Key");
@@ -262,8 +284,12 @@ private:
         const auto& backend = cfg().backends[backend_index];
         http::request_parser<http::string_body> parser{std::move(head_parser)};
         if (!parser.is_done()) {
-            tcp().expires_after(cfg().limits.body_timeout);
-            auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple);
+            boost::system::error_code ec;
+            {
+                read_deadline deadline(tcp(), cfg().limits.body_timeout);
+                auto [rec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple);
+                ec = deadline.outcome(rec);
+            }
             if (ec) {
                 co_await answer_body_error(ec, log);
                 co_return false;
@@ -303,7 +329,9 @@ private:
                 co_return std::move(*e);
             }
             auto conn = std::get<connection_ptr>(std::move(acquired));
-            const bool may_retry = conn->reused && attempt == 0;
+            // Only an idempotent request is sent again: a POST the upstream
+            // ran before closing must not run twice (RFC 9110 §9.2.2).
+            const bool may_retry = conn->reused && attempt == 0 && idempotent(req.method());
             conn->tcp().expires_after(backend.timeouts.request);
             auto [wec, wn] = co_await std::visit(
                 [&](auto& s) { return http::async_write(s, req, use_tuple); }, conn->stream);
@@ -323,18 +351,27 @@ private:
 
     awaitable<exchange_result> read_upstream_head(connection_ptr& conn, const config::backend& backend)
     {
-        auto parser = std::make_unique<http::response_parser<http::empty_body>>();
-        parser->body_limit(boost::none);  // bodies stream; no size is too large
-        parser->header_limit(64 * 1024);
-        if (head_request_)
-            parser->skip(true);
+        std::unique_ptr<http::response_parser<http::empty_body>> parser;
         conn->tcp().expires_after(backend.timeouts.request);
-        auto [ec, n] = co_await std::visit(
-            [&](auto& s) { return http::async_read_header(s, conn->buffer, *parser, use_tuple); }, conn->stream);
-        last_read_stale_ = ec && stale_connection(ec) && n == 0;
-        if (ec) {
-            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            co_return upstream_error(backend, ec, true);
+        for (bool first = true;; first = false) {
+            parser = std::make_unique<http::response_parser<http::empty_body>>();
+            parser->body_limit(boost::none);  // bodies stream; no size is too large
+            parser->header_limit(64 * 1024);
+            if (head_request_)
+                parser->skip(true);
+            auto [ec, n] = co_await std::visit(
+                [&](auto& s) { return http::async_read_header(s, conn->buffer, *parser, use_tuple); }, conn->stream);
+            last_read_stale_ = first && ec && stale_connection(ec) && n == 0;
+            if (ec) {
+                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+                co_return upstream_error(backend, ec, true);
+            }
+            // 1xx responses (100 Continue, 103 Early Hints) come before the
+            // answer (RFC 9110 §15.2): read past them. 101 would be final, but
+            // Upgrade is never forwarded, so no upstream should send it.
+            const auto status = parser->get().result_int();
+            if (status >= 200 || status == 101)
+                break;
         }
         co_return upstream_exchange{std::move(conn), std::move(parser)};
     }
