@@ -4,7 +4,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <charconv>
 
 namespace bg::adapters {
 namespace {
@@ -15,14 +14,7 @@ constexpr std::chrono::seconds default_refresh_ttl{86400}; // §1.2: "valid for 
 std::optional<std::chrono::seconds> seconds_option(const config::settings& options, const std::string& key)
 {
     auto it = options.find(key);
-    if (it == options.end())
-        return std::nullopt;
-    long long v = 0;
-    const auto& s = it->second.value;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || v <= 0)
-        return std::nullopt;
-    return std::chrono::seconds(v);
+    return it == options.end() ? std::nullopt : positive_seconds(it->second.value);
 }
 
 std::vector<std::pair<config::origin, std::string>> check_cpm(const config::backend& b)
@@ -45,11 +37,6 @@ std::vector<std::pair<config::origin, std::string>> check_cpm(const config::back
 
 std::unique_ptr<adapter> make_cpm(const config::backend& b) { return std::make_unique<cpm_adapter>(b); }
 
-std::string string_field(const boost::json::object& o, std::string_view key)
-{
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
 
 }  // namespace
 
@@ -100,11 +87,11 @@ std::variant<token_adapter::credential, gateway_error> cpm_adapter::read_tokens(
     const auto& o = body.get_object();
     credential c;
     c.issued = now();
-    c.access = string_field(o, "access");
+    c.access = json_string(o, "access");
     if (c.access.empty())
         return login_failed(backend(), std::string(what) + " (no 'access' token in the answer)", res);
     c.access_expires = jwt::expiry(c.access).value_or(c.issued + access_ttl_);
-    c.refresh = string_field(o, "refresh");
+    c.refresh = json_string(o, "refresh");
     if (c.refresh.empty() && previous) {  // a refresh answers with a new access token only
         c.refresh = previous->refresh;
         c.refresh_expires = previous->refresh_expires;
@@ -137,15 +124,6 @@ awaitable<std::variant<token_adapter::credential, gateway_error>> cpm_adapter::o
                           std::nullopt);
 }
 
-void cpm_adapter::apply(http::request_header<>& head, const credential& c) const
-{
-    head.set(http::field::authorization, "Bearer " + c.access);
-}
 
-std::string cpm_adapter::carried(const http::request_header<>& head) const
-{
-    std::string_view v = head[http::field::authorization];
-    return v.size() > 7 ? std::string(v.substr(7)) : std::string();
-}
 
 }  // namespace bg::adapters

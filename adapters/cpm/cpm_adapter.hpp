@@ -24,8 +24,6 @@ public:
 protected:
     awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,
                                                               const std::optional<credential>& previous) override;
-    void apply(http::request_header<>& head, const credential& c) const override;
-    std::string carried(const http::request_header<>& head) const override;
 
 private:
     http::request<http::string_body> token_request(std::string_view path, std::string body) const;

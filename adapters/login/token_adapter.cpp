@@ -4,6 +4,8 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <charconv>
+
 namespace bg::adapters {
 namespace {
 
@@ -122,6 +124,32 @@ awaitable<void> token_adapter::logout(upstream_client& upstream)
 }
 
 awaitable<void> token_adapter::end_session(upstream_client&, const credential&) { co_return; }
+
+void token_adapter::apply(http::request_header<>& head, const credential& c) const
+{
+    head.set(http::field::authorization, "Bearer " + c.access);
+}
+
+std::string token_adapter::carried(const http::request_header<>& head) const
+{
+    std::string_view v = head[http::field::authorization];
+    return v.size() > 7 ? std::string(v.substr(7)) : std::string();
+}
+
+std::string json_string(const boost::json::object& o, std::string_view key)
+{
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+std::optional<std::chrono::seconds> positive_seconds(std::string_view text)
+{
+    long long v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || v <= 0)
+        return std::nullopt;
+    return std::chrono::seconds(v);
+}
 
 gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res)
 {

@@ -15,6 +15,8 @@
 #include "adapters/adapter.hpp"
 #include "adapters/login/login_gate.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -52,10 +54,11 @@ protected:
     // carry the vendor's status and body, never a secret.
     virtual awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,
                                                                       const std::optional<credential>& previous) = 0;
-    // Puts the credential on a request (e.g. Authorization: Bearer).
-    virtual void apply(http::request_header<>& head, const credential& c) const = 0;
+    // Puts the credential on a request. Default: `Authorization: Bearer <access>`.
+    virtual void apply(http::request_header<>& head, const credential& c) const;
     // The credential a request carried, to recognize it in credentials_rejected().
-    virtual std::string carried(const http::request_header<>& head) const = 0;
+    // Default: the Bearer token.
+    virtual std::string carried(const http::request_header<>& head) const;
     // Ends the upstream session (DELETE token / session). Default: nothing.
     virtual awaitable<void> end_session(upstream_client& upstream, const credential& c);
 
@@ -78,6 +81,12 @@ private:
 // it is JSON, else as a string), and what was being done.
 gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res);
 gateway_error login_failed(const config::backend& b, std::string_view what, const gateway_error& transport);
+
+// A string member of a token response, "" when absent or not a string.
+std::string json_string(const boost::json::object& o, std::string_view key);
+
+// A lifetime option ("3600"): a positive whole number of seconds, else nullopt.
+std::optional<std::chrono::seconds> positive_seconds(std::string_view text);
 
 // application/x-www-form-urlencoded, encoded with Boost.URL.
 std::string form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> fields);

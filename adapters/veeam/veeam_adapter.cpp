@@ -4,22 +4,12 @@
 
 #include <boost/json/parse.hpp>
 
-#include <charconv>
 
 namespace bg::adapters {
 namespace {
 
 // "By default, ... access token expires in 1 hour, refresh token expires in 2 hours."
 constexpr std::chrono::seconds default_refresh_ttl{7200};
-
-std::optional<std::chrono::seconds> positive_seconds(const std::string& s)
-{
-    long long v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || v <= 0)
-        return std::nullopt;
-    return std::chrono::seconds(v);
-}
 
 std::vector<std::pair<config::origin, std::string>> check_veeam(const config::backend& b)
 {
@@ -47,11 +37,6 @@ std::vector<std::pair<config::origin, std::string>> check_veeam(const config::ba
 
 std::unique_ptr<adapter> make_veeam(const config::backend& b) { return std::make_unique<veeam_adapter>(b); }
 
-std::string string_field(const boost::json::object& o, std::string_view key)
-{
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
 
 }  // namespace
 
@@ -92,8 +77,8 @@ std::variant<token_adapter::credential, gateway_error> veeam_adapter::read_token
     const auto& o = body.get_object();
     credential c;
     c.issued = now();
-    c.access = string_field(o, "access_token");
-    c.refresh = string_field(o, "refresh_token");
+    c.access = json_string(o, "access_token");
+    c.refresh = json_string(o, "refresh_token");
     const auto* expires_in = o.if_contains("expires_in");
     if (c.access.empty() || !expires_in || !expires_in->is_int64() || expires_in->get_int64() <= 0)
         return login_failed(backend(), std::string(what) + " (no access_token/expires_in in the answer)", res);
@@ -116,7 +101,7 @@ awaitable<std::variant<token_adapter::credential, gateway_error>> veeam_adapter:
     boost::system::error_code ec;
     auto body = boost::json::parse(res.body(), ec);
     const auto mfa_token =
-        !ec && body.is_object() && res.result() == http::status::ok ? string_field(body.get_object(), "mfa_token") : "";
+        !ec && body.is_object() && res.result() == http::status::ok ? json_string(body.get_object(), "mfa_token") : "";
     if (mfa_token.empty())
         co_return read_tokens(res, "the password grant (POST token)");
 
@@ -155,16 +140,7 @@ awaitable<std::variant<token_adapter::credential, gateway_error>> veeam_adapter:
     co_return co_await password_login(upstream);
 }
 
-void veeam_adapter::apply(http::request_header<>& head, const credential& c) const
-{
-    head.set(http::field::authorization, "Bearer " + c.access);
-}
 
-std::string veeam_adapter::carried(const http::request_header<>& head) const
-{
-    std::string_view v = head[http::field::authorization];
-    return v.size() > 7 ? std::string(v.substr(7)) : std::string();
-}
 
 awaitable<void> veeam_adapter::end_session(upstream_client& upstream, const credential& c)
 {

@@ -26,8 +26,6 @@ public:
 protected:
     awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,
                                                               const std::optional<credential>& previous) override;
-    void apply(http::request_header<>& head, const credential& c) const override;
-    std::string carried(const http::request_header<>& head) const override;
     awaitable<void> end_session(upstream_client& upstream, const credential& c) override;
 
 private:
