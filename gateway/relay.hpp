@@ -35,6 +35,10 @@ struct relay_result {
 struct relay_limits {
     std::chrono::milliseconds in_timeout;   // per read
     std::chrono::milliseconds out_timeout;  // per write
+    // The reading side is the client, which must still get its 408 when too
+    // slow: its reads are cancelled, not closed (read_deadline). An upstream
+    // that is too slow is simply closed, at the cost of no extra timer.
+    bool in_is_client = false;
 };
 
 template <class In, class Out, bool isRequest>
@@ -55,11 +59,14 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
             body.data = buf.get();
             body.size = chunk;
             boost::system::error_code ec;
-            {
-                // Cancels rather than closes: a client too slow with its body still gets its 408.
+            if (limits.in_is_client) {
                 read_deadline deadline(boost::beast::get_lowest_layer(in), limits.in_timeout);
                 auto [rec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
                 ec = deadline.outcome(rec);
+            } else {
+                boost::beast::get_lowest_layer(in).expires_after(limits.in_timeout);
+                auto [rec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
+                ec = rec;
             }
             if (ec == http::error::need_buffer)
                 ec = {};  // the piece is full: send it, then read on

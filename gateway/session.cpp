@@ -395,7 +395,7 @@ private:
         auto conn = std::get<connection_ptr>(std::move(acquired));
 
         http::request_serializer<http::buffer_body> serializer{req};
-        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request};
+        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request, true};
         const auto relayed = co_await std::visit(
             [&](auto& up) { return relay_body(stream_, buffer_, parser, up, serializer, limits); }, conn->stream);
         log.bytes_in = relayed.bytes;

@@ -2,8 +2,6 @@
 
 #include "adapters/common/jwt.hpp"
 
-#include <boost/json/parse.hpp>
-
 
 namespace bg::adapters {
 namespace {
@@ -78,13 +76,10 @@ http::request<http::string_body> cpm_adapter::token_request(std::string_view pat
 std::variant<token_adapter::credential, gateway_error> cpm_adapter::read_tokens(
     const upstream_response& res, std::string_view what, const std::optional<credential>& previous) const
 {
-    if (res.result() != http::status::ok)
-        return login_failed(backend(), what, res);
-    boost::system::error_code ec;
-    auto body = boost::json::parse(res.body(), ec);
-    if (ec || !body.is_object())
-        return login_failed(backend(), std::string(what) + " (the answer is not a JSON object)", res);
-    const auto& o = body.get_object();
+    auto answer = token_response(backend(), what, res);
+    if (auto* e = std::get_if<gateway_error>(&answer))
+        return std::move(*e);
+    const auto& o = std::get<boost::json::object>(answer);
     credential c;
     c.issued = now();
     c.access = json_string(o, "access");

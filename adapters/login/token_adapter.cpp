@@ -136,6 +136,18 @@ std::string token_adapter::carried(const http::request_header<>& head) const
     return v.size() > 7 ? std::string(v.substr(7)) : std::string();
 }
 
+std::variant<boost::json::object, gateway_error> token_response(const config::backend& b, std::string_view what,
+                                                                const upstream_response& res)
+{
+    if (res.result() != http::status::ok)
+        return login_failed(b, what, res);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(res.body(), ec);
+    if (ec || !body.is_object())
+        return login_failed(b, std::string(what) + " (the answer is not a JSON object)", res);
+    return std::move(body.get_object());
+}
+
 std::string json_string(const boost::json::object& o, std::string_view key)
 {
     auto it = o.find(key);

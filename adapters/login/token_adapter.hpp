@@ -82,6 +82,11 @@ private:
 gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res);
 gateway_error login_failed(const config::backend& b, std::string_view what, const gateway_error& transport);
 
+// A token endpoint's answer as a JSON object, or the login failure it means
+// (a status other than 200, or a body that is not a JSON object).
+std::variant<boost::json::object, gateway_error> token_response(const config::backend& b, std::string_view what,
+                                                                const upstream_response& res);
+
 // A string member of a token response, "" when absent or not a string.
 std::string json_string(const boost::json::object& o, std::string_view key);
 

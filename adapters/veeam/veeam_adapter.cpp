@@ -2,8 +2,6 @@
 
 #include "adapters/common/totp.hpp"
 
-#include <boost/json/parse.hpp>
-
 
 namespace bg::adapters {
 namespace {
@@ -68,13 +66,10 @@ http::request<http::string_body> veeam_adapter::token_request(std::string body) 
 std::variant<token_adapter::credential, gateway_error> veeam_adapter::read_tokens(const upstream_response& res,
                                                                                   std::string_view what) const
 {
-    if (res.result() != http::status::ok)
-        return login_failed(backend(), what, res);
-    boost::system::error_code ec;
-    auto body = boost::json::parse(res.body(), ec);
-    if (ec || !body.is_object())
-        return login_failed(backend(), std::string(what) + " (the answer is not a JSON object)", res);
-    const auto& o = body.get_object();
+    auto answer = token_response(backend(), what, res);
+    if (auto* e = std::get_if<gateway_error>(&answer))
+        return std::move(*e);
+    const auto& o = std::get<boost::json::object>(answer);
     credential c;
     c.issued = now();
     c.access = json_string(o, "access_token");
@@ -98,10 +93,9 @@ awaitable<std::variant<token_adapter::credential, gateway_error>> veeam_adapter:
     if (auto* e = std::get_if<gateway_error>(&sent))
         co_return login_failed(backend(), "the password grant", *e);
     const auto& res = std::get<upstream_response>(sent);
-    boost::system::error_code ec;
-    auto body = boost::json::parse(res.body(), ec);
-    const auto mfa_token =
-        !ec && body.is_object() && res.result() == http::status::ok ? json_string(body.get_object(), "mfa_token") : "";
+    const auto answer = token_response(backend(), "the password grant (POST token)", res);
+    const auto* fields = std::get_if<boost::json::object>(&answer);
+    const auto mfa_token = fields ? json_string(*fields, "mfa_token") : std::string();
     if (mfa_token.empty())
         co_return read_tokens(res, "the password grant (POST token)");
 
