@@ -10,4 +10,11 @@ void adapter::build_request(http::request_header<>& head) const
 
 awaitable<void> adapter::logout(upstream_client&) { co_return; }
 
+page_call list_dialect::continue_from(std::uint64_t first, std::uint64_t asked) const
+{
+    (void)first;
+    (void)asked;
+    return {};  // only dialects that start anywhere are asked; they override this
+}
+
 }  // namespace bg::adapters

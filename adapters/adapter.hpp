@@ -21,9 +21,11 @@
 #include "gateway/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +40,66 @@ using boost::asio::awaitable;
 
 using upstream_response = http::response<http::string_body>;
 using upstream_result = std::variant<upstream_response, gateway_error>;
+
+// ---- Lists: the upstream's pagination dialect --------------------------------
+//
+// The core turns a client's page request into a window [offset, offset+limit)
+// of a collection, asks the list dialect for the upstream calls that cover
+// it, makes them (concurrently), decodes each answer and keeps the window's
+// items. The dialect knows the upstream's query parameters and list bodies;
+// the core knows the client's (gateway/pagination.hpp).
+
+// One upstream call of a plan.
+struct page_call {
+    std::string query;        // the pagination part of the upstream query, encoded ("page=2&page_size=10"); may be ""
+    std::uint64_t first = 0;  // the collection index of the first item its answer holds
+    std::uint64_t asked = 0;  // how many items it asks for; 0 = all from `first` to the end
+};
+
+// A decoded list answer.
+struct list_page {
+    boost::json::array items;            // the vendor's items, unchanged, in the answer's order
+    std::optional<std::uint64_t> total;  // the collection's size (filters applied), when the answer says
+};
+
+class list_dialect {
+public:
+    virtual ~list_dialect() = default;
+    // The calls that cover [offset, offset + limit), in collection order;
+    // their answers may hold items outside the window (the core drops them).
+    // At most `max_calls` calls: when covering the window would take more,
+    // the dialect asks for fewer, larger pages or for the whole collection.
+    virtual std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const = 0;
+    // Whether a call may start at any index. Then an answer shorter than
+    // asked (a server-side cap) is followed by a call from where it ended;
+    // otherwise a short answer means the collection ends there.
+    virtual bool starts_anywhere() const = 0;
+    // The call for the next part of the window, after an answer shorter than
+    // asked: `first` .. `first + asked`. Only called when starts_anywhere().
+    virtual page_call continue_from(std::uint64_t first, std::uint64_t asked) const;
+    // The items and total of a 2xx answer; nullopt when the body is not this
+    // dialect's list (the core then relays the answer as it is).
+    virtual std::optional<list_page> decode(const upstream_response& res) const = 0;
+    // A cheap call for the total when answers do not carry it (Backup and
+    // DR's HEAD → Actifio-Count): its method and pagination query; nullopt: none.
+    virtual std::optional<std::pair<http::verb, std::string>> total_call() const { return std::nullopt; }
+    virtual std::optional<std::uint64_t> decode_total(const upstream_response& res) const
+    {
+        (void)res;
+        return std::nullopt;
+    }
+    // Whether an error answer to `call` means only that the collection ends
+    // before it (DRF's 404 "Invalid page." for a page past the last).
+    virtual bool past_the_end(const upstream_response& res, const page_call& call) const
+    {
+        (void)res;
+        (void)call;
+        return false;
+    }
+    // Query parameter names the dialect owns: a client's parameter of that
+    // name would clash with the plan's (the core refuses it with 400).
+    virtual std::vector<std::string_view> reserved_parameters() const = 0;
+};
 
 // The core's way for an adapter to make its own calls to its upstream
 // (same host, TLS settings and timeouts as proxied requests).
@@ -78,6 +140,24 @@ public:
     // upstream (attach_credentials() then sees them); larger ones stream.
     // nullopt: the core's default (1 MiB). Either way limits.max_body_bytes caps them.
     virtual std::optional<std::size_t> buffered_body_limit() const { return std::nullopt; }
+
+    // Lists: the dialect of the collection at `upstream_path` (the upstream
+    // target's path, base path included, no query) for a GET or HEAD, or
+    // null when that path is not a list (the request is proxied as it is).
+    // Default: no lists.
+    virtual const list_dialect* list_at(std::string_view upstream_path) const
+    {
+        (void)upstream_path;
+        return nullptr;
+    }
+    // Errors: the vendor's message in an error answer (status >= 400), for
+    // the problem's title; nullopt when the body is not the vendor's error
+    // format. Default: none.
+    virtual std::optional<std::string> error_message(const upstream_response& res) const
+    {
+        (void)res;
+        return std::nullopt;
+    }
 
     // Shutdown: end sessions, revoke tokens. Default: nothing to end.
     virtual awaitable<void> logout(upstream_client& upstream);

@@ -1,5 +1,6 @@
 // The one list of backend types. A new vendor registers itself here.
 #include "adapters/adapter.hpp"
+#include "adapters/backupdr/backupdr_adapter.hpp"
 #include "adapters/cloudbasic/cloudbasic_adapter.hpp"
 #include "adapters/cpm/cpm_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
@@ -14,6 +15,7 @@ const std::vector<adapter_type>& adapter_types()
     static const std::vector<adapter_type> types{
         http_adapter::type(),
         cpm_adapter::type(),
+        backupdr_adapter::type(),
         veeam_adapter::type(),
         cloudbasic_adapter::type(),
     };

@@ -6,15 +6,17 @@
 // every other change to the head (build_request, Host, X-Forwarded-*), over
 // the path and query as they go on the wire, and computed again for a retry.
 // The body is hashed, so it must be buffered: the core buffers bodies up to
-// limits.max_body_bytes for this type (buffered_body_limit()); a body that
-// streams (chunked, no length) cannot be signed and is refused with 411.
+// options.max_signed_body (default 8 MiB) for this type (buffered_body_limit()).
+// A larger body is refused with 413 before it is read, and a body without a
+// length (chunked) with 411: hashing it would mean holding it whole, and the
+// API's parameters are small documents (docs/adapters.md, "CloudBasic").
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/cloudbasic/cloudbasic_list.hpp"
 #include "adapters/common/sigv4.hpp"
 
 #include <functional>
-#include <limits>
 
 namespace bg::adapters {
 
@@ -26,7 +28,10 @@ public:
 
     awaitable<std::optional<gateway_error>> attach_credentials(http::request_header<>& head, const std::string* body,
                                                                upstream_client& upstream) override;
-    std::optional<std::size_t> buffered_body_limit() const override { return std::numeric_limits<std::size_t>::max(); }
+    std::optional<std::size_t> buffered_body_limit() const override { return max_signed_body_; }
+    // Lists are fetched whole and errors are XML: cloudbasic_list.hpp.
+    const list_dialect* list_at(std::string_view upstream_path) const override;
+    std::optional<std::string> error_message(const upstream_response& res) const override;
 
     // The signing step alone (no coroutine), for attach_credentials and tests.
     std::optional<gateway_error> sign(http::request_header<>& head, const std::string* body) const;
@@ -36,7 +41,9 @@ public:
 private:
     sigv4::credentials credentials_;
     std::string region_;
+    std::size_t max_signed_body_;
     clock_fn clock_;
+    cloudbasic_list list_;
 };
 
 }  // namespace bg::adapters

@@ -1,6 +1,7 @@
 #include "adapters/cpm/cpm_adapter.hpp"
 
 #include "adapters/common/jwt.hpp"
+#include "adapters/list_support.hpp"
 
 
 namespace bg::adapters {
@@ -24,11 +25,19 @@ std::vector<std::pair<config::origin, std::string>> check_cpm(const config::back
         if (key != "api_key")
             problems.emplace_back(s.where, "unknown credential '" + key + "' for type 'n2ws-cpm'; expected api_key");
     for (const auto& [key, s] : b.options) {
-        if (key != "access_ttl" && key != "refresh_ttl")
+        if (key == "max_page_size") {
+            // §1.5 via DRF: the server's page size cap, which page_size must not exceed.
+            if (!cpm_max_page_size(s.value))
+                problems.emplace_back(s.where, "max_page_size: expected a whole number from 1 to " +
+                                                   std::to_string(cpm_max_page_size_limit) + ", got '" + s.value +
+                                                   "'");
+        } else if (key != "access_ttl" && key != "refresh_ttl") {
             problems.emplace_back(s.where, "unknown option '" + key +
-                                               "' for type 'n2ws-cpm'; expected access_ttl, refresh_ttl");
-        else if (!seconds_option(b.options, key))
+                                               "' for type 'n2ws-cpm'; expected access_ttl, refresh_ttl, "
+                                               "max_page_size");
+        } else if (!seconds_option(b.options, key)) {
             problems.emplace_back(s.where, key + ": expected a positive number of seconds, got '" + s.value + "'");
+        }
     }
     return problems;
 }
@@ -41,7 +50,8 @@ std::unique_ptr<adapter> make_cpm(const config::backend& b) { return std::make_u
 cpm_adapter::cpm_adapter(const config::backend& backend)
     : token_adapter(backend),
       access_ttl_(seconds_option(backend.options, "access_ttl").value_or(default_access_ttl)),
-      refresh_ttl_(seconds_option(backend.options, "refresh_ttl").value_or(default_refresh_ttl))
+      refresh_ttl_(seconds_option(backend.options, "refresh_ttl").value_or(default_refresh_ttl)),
+      list_(backend)
 {
 }
 
@@ -60,6 +70,17 @@ void cpm_adapter::build_request(http::request_header<>& head) const
     if (accept.find("version=") == std::string::npos && accept.find(',') == std::string::npos)
         accept += "; version=" + backend().api_version;
     head.set(http::field::accept, accept);
+}
+
+const list_dialect* cpm_adapter::list_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    return path && cpm_is_list_path(*path) ? &list_ : nullptr;
+}
+
+std::optional<std::string> cpm_adapter::error_message(const upstream_response& res) const
+{
+    return cpm_error_message(res);
 }
 
 http::request<http::string_body> cpm_adapter::token_request(std::string_view path, std::string body) const

@@ -8,8 +8,10 @@
 // likewise (default 24 h). When the refresh token is refused or expired, the
 // adapter obtains a new pair with the API key.
 // Versioning (§1.4): `Accept: <type>; version=<api_version>` on every call.
+// Lists (§1.5) and errors (§1.8): cpm_list.hpp.
 #pragma once
 
+#include "adapters/cpm/cpm_list.hpp"
 #include "adapters/login/token_adapter.hpp"
 
 namespace bg::adapters {
@@ -19,6 +21,8 @@ public:
     explicit cpm_adapter(const config::backend& backend);
 
     void build_request(http::request_header<>& head) const override;
+    const list_dialect* list_at(std::string_view upstream_path) const override;
+    std::optional<std::string> error_message(const upstream_response& res) const override;
     static adapter_type type();
 
 protected:
@@ -32,6 +36,7 @@ private:
 
     std::chrono::seconds access_ttl_;
     std::chrono::seconds refresh_ttl_;
+    cpm_list list_;
 };
 
 }  // namespace bg::adapters

@@ -1,6 +1,7 @@
 #include "adapters/veeam/veeam_adapter.hpp"
 
 #include "adapters/common/totp.hpp"
+#include "adapters/list_support.hpp"
 
 
 namespace bg::adapters {
@@ -51,6 +52,22 @@ void veeam_adapter::build_request(http::request_header<>& head) const
 {
     adapter::build_request(head);
     head.set("x-api-version", backend().api_version);
+}
+
+const list_dialect* veeam_adapter::list_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    switch (path ? veeam_collection_at(*path) : veeam_collection::none) {
+    case veeam_collection::paged: return &paged_;
+    case veeam_collection::whole: return &whole_;
+    case veeam_collection::none: break;
+    }
+    return nullptr;
+}
+
+std::optional<std::string> veeam_adapter::error_message(const upstream_response& res) const
+{
+    return veeam_error_message(res);
 }
 
 http::request<http::string_body> veeam_adapter::token_request(std::string body) const

@@ -9,10 +9,12 @@
 // refused or past its lifetime (options.refresh_ttl, default 2 h as
 // documented) the adapter logs in again. Every call carries
 // `x-api-version: <api_version>` and `Authorization: Bearer`; DELETE token
-// logs out on shutdown.
+// logs out on shutdown. Lists (Offset/Limit, {totalCount, results}) and
+// errors ({title, status, errorCode, details, data}): veeam_list.hpp.
 #pragma once
 
 #include "adapters/login/token_adapter.hpp"
+#include "adapters/veeam/veeam_list.hpp"
 
 namespace bg::adapters {
 
@@ -21,6 +23,8 @@ public:
     explicit veeam_adapter(const config::backend& backend);
 
     void build_request(http::request_header<>& head) const override;
+    const list_dialect* list_at(std::string_view upstream_path) const override;
+    std::optional<std::string> error_message(const upstream_response& res) const override;
     static adapter_type type();
 
 protected:
@@ -34,6 +38,8 @@ private:
     std::variant<credential, gateway_error> read_tokens(const upstream_response& res, std::string_view what) const;
 
     std::chrono::seconds refresh_ttl_;
+    veeam_list paged_{veeam_list::mode::paged};
+    veeam_list whole_{veeam_list::mode::whole};
 };
 
 }  // namespace bg::adapters

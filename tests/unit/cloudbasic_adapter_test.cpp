@@ -70,15 +70,42 @@ BOOST_AUTO_TEST_CASE(signing_again_replaces_the_previous_signature)
                              head.equal_range(http::field::authorization).second) == 1);
 }
 
+// The core buffers bodies up to buffered_body_limit(); one that streams is
+// either chunked (no length: 411) or above options.max_signed_body (413).
 BOOST_AUTO_TEST_CASE(a_streamed_body_cannot_be_signed)
 {
     const auto b = cloudbasic_backend();
     bg::adapters::cloudbasic_adapter cb(b, [] { return leap_day(); });
     auto head = replication_post();
+    head.erase(http::field::content_length);
+    head.set(http::field::transfer_encoding, "chunked");
     const auto e = cb.sign(head, nullptr);
     BOOST_REQUIRE(e.has_value());
     BOOST_TEST(bg::status_of(e->code) == 411u);
     BOOST_TEST(head[http::field::authorization].empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_body_above_max_signed_body_is_refused_413)
+{
+    auto b = cloudbasic_backend();
+    BOOST_TEST(bg::adapters::cloudbasic_adapter(b).buffered_body_limit().value_or(0) == std::size_t{8 * 1024 * 1024});
+    b.options["max_signed_body"] = {"1KiB", {"backends[0].options.max_signed_body", 9}, false};
+    bg::adapters::cloudbasic_adapter cb(b, [] { return leap_day(); });
+    BOOST_TEST(cb.buffered_body_limit().value_or(0) == std::size_t{1024});
+    auto head = replication_post();
+    head.set(http::field::content_length, "4096");
+    const auto e = cb.sign(head, nullptr);
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(bg::status_of(e->code) == 413u);
+    BOOST_TEST(e->detail.find("max_signed_body") != std::string::npos);
+    BOOST_TEST(head[http::field::authorization].empty());
+
+    const auto* type = bg::adapters::find_adapter_type("cloudbasic");
+    BOOST_REQUIRE(type != nullptr);
+    b.options["max_signed_body"] = {"lots", {"backends[0].options.max_signed_body", 9}, false};
+    const auto problems = type->check.check(b);
+    BOOST_REQUIRE(problems.size() == 1u);
+    BOOST_TEST(problems[0].second.find("max_signed_body") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_configuration_check_names_what_is_missing)
