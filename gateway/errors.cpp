@@ -35,6 +35,7 @@ constexpr errc_info info_of(errc code)
     case errc::upstream_auth_failed:  return {502, "upstream-auth-failed", "Upstream login failed", s::upstream, true};
     case errc::overloaded:            return {503, "overloaded", "Gateway overloaded", s::internal, true};
     case errc::upstream_timeout:      return {504, "upstream-timeout", "Upstream timeout", s::upstream, true};
+    case errc::upstream_error:        return {502, "upstream-error", "Upstream error", s::upstream, false};
     case errc::internal:              return {500, "internal", "Internal gateway error", s::internal, false};
     }
     return {500, "internal", "Internal gateway error", s::internal, false};
@@ -48,13 +49,26 @@ std::string_view title_of(errc code) { return info_of(code).title; }
 error_source source_of(errc code) { return info_of(code).source; }
 bool retryable(errc code) { return info_of(code).retryable; }
 
+unsigned status_of(const gateway_error& e)
+{
+    if (e.code == errc::upstream_error && e.upstream_status && *e.upstream_status >= 400 && *e.upstream_status <= 599)
+        return *e.upstream_status;
+    return status_of(e.code);
+}
+
 std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id)
+{
+    return render_problem(e, backend, request_id, {});
+}
+
+std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id,
+                           std::string_view title)
 {
     const auto info = info_of(e.code);
     boost::json::object doc;
     doc["type"] = std::string("urn:backup-gateway:problem:") + std::string(info.slug);
-    doc["title"] = info.title;
-    doc["status"] = info.status;
+    doc["title"] = title.empty() ? info.title : title;
+    doc["status"] = status_of(e);
     doc["detail"] = e.detail;
     if (!backend.empty())
         doc["backend"] = backend;

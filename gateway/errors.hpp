@@ -29,6 +29,7 @@ enum class errc {
     upstream_auth_failed,  // 502 the gateway could not obtain a credential for the upstream
     overloaded,            // 503 too many connections or requests; or shutting down
     upstream_timeout,      // 504 no response from the upstream within timeouts.request
+    upstream_error,        // the upstream's own error answer (status >= 400): its status, its message as title
     internal,              // 500 a bug: logged with the request id
 };
 
@@ -51,5 +52,10 @@ bool retryable(errc code);               // safe for a client to retry as is
 
 // The problem document, as a compact JSON string.
 std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id);
+// The HTTP status of `e`: its code's, or for upstream_error the upstream's.
+unsigned status_of(const gateway_error& e);
+// For upstream_error: the problem's title is the vendor's message.
+std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id,
+                           std::string_view title);
 
 }  // namespace bg

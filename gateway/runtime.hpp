@@ -46,6 +46,7 @@ struct metrics {
     std::atomic<std::uint64_t> requests_in_flight{0};
     std::atomic<std::uint64_t> responses_by_class[6]{};  // index status/100; [0] unused
     std::atomic<std::uint64_t> upstream_errors{0};
+    std::atomic<std::uint64_t> upstream_replays{0};  // requests sent again after an upstream 401
     std::atomic<std::uint64_t> bytes_in{0};
     std::atomic<std::uint64_t> bytes_out{0};
 };

@@ -235,6 +235,8 @@ std::string server::metrics_text() const
     }
     metric("gateway_upstream_errors_total", "counter", "Failed exchanges with upstreams.",
            sum(&metrics::upstream_errors));
+    metric("gateway_upstream_replays_total", "counter", "Requests replayed after an upstream 401 and a new login.",
+           sum(&metrics::upstream_replays));
     metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
     metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
     return out;

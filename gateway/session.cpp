@@ -6,6 +6,7 @@
 // connection's buffer, which is bounded by limits.max_header_bytes.
 #include "gateway/access_entry.hpp"
 #include "gateway/http_util.hpp"
+#include "gateway/pagination.hpp"
 #include "gateway/read_deadline.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/route.hpp"
@@ -14,13 +15,17 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
 
+#include <map>
 #include <optional>
 
 namespace bg {
@@ -229,7 +234,15 @@ private:
             co_return co_await write_problem(*e, log, keep_alive);
         }
         const auto index = std::get<std::size_t>(admitted);
+        const bool may_be_list = !body_follows && (req.method() == http::verb::get || req.method() == http::verb::head);
+        const std::string client_target = may_be_list ? std::string(req.target()) : std::string();
         prepare_upstream_head(req, cfg().backends[index], r, log.request_id);
+        if (may_be_list) {
+            const std::string_view upstream_target = req.target();
+            const auto* dialect = w_.rt().adapters[index]->list_at(upstream_target.substr(0, upstream_target.find('?')));
+            if (dialect)
+                co_return co_await proxy_list(req, *dialect, index, client_target, log);
+        }
         if (body_follows) {
             const bool continued = co_await send_continue();
             if (!continued)
@@ -308,8 +321,354 @@ private:
         auto result = co_await exchange_buffered(req, backend_index);
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, client_keep_alive_);
+        bool rejected = rejected_credentials(std::get<upstream_exchange>(result), adapter, req);
+        const bool replayable = idempotent(req.method());
+        if (rejected && replayable) {
+            // One re-login and one replay: the body is buffered and the method
+            // idempotent, so sending it again cannot run anything twice. A POST
+            // (which may start a job) is not sent again (RFC 9110 §9.2.2).
+            co_await read_small_response(std::get<upstream_exchange>(result), backend_index);
+            w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+            if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
+                co_return co_await write_problem(*e, log, client_keep_alive_);
+            result = co_await exchange_buffered(req, backend_index);
+            if (auto* e = std::get_if<gateway_error>(&result))
+                co_return co_await write_problem(*e, log, client_keep_alive_);
+            rejected = rejected_credentials(std::get<upstream_exchange>(result), adapter, req);
+        }
         auto& exchange = std::get<upstream_exchange>(result);
+        if (rejected) {
+            const std::string why = replayable ? "after a new login" : "and the request was not replayed: " +
+                                                                          std::string(req.method_string()) +
+                                                                          " may not be idempotent; retry it";
+            co_return co_await answer_rejected(exchange, backend_index, why, log, client_keep_alive_);
+        }
         co_return co_await relay_response(exchange, backend, log);
+    }
+
+    // An upstream 401 to a request that carried the adapter's credentials:
+    // the adapter forgets them, so the next request (or the replay) logs in.
+    static bool rejected_credentials(const upstream_exchange& ex, adapters::adapter& adapter,
+                                     const http::request_header<>& req)
+    {
+        if (ex.parser->get().result() != http::status::unauthorized || !adapter.renews_credentials())
+            return false;
+        adapter.credentials_rejected(req);
+        return true;
+    }
+
+    // The upstream refused the gateway's credentials for this request: the
+    // client's own key was fine, so it gets 502 upstream-auth-failed (with the
+    // upstream's status and body), not a 401 that would blame its key.
+    awaitable<bool> answer_rejected(upstream_exchange& ex, std::size_t backend_index, const std::string& why,
+                                    access_entry& log, bool keep_alive)
+    {
+        const auto res = co_await read_small_response(ex, backend_index);
+        gateway_error e{errc::upstream_auth_failed,
+                        "backend '" + cfg().backends[backend_index].name +
+                            "' refused the gateway's credentials (status 401) " + why,
+                        401, {}};
+        if (res && !res->body().empty()) {
+            boost::system::error_code ec;
+            auto parsed = boost::json::parse(res->body(), ec);
+            e.upstream_body = ec ? boost::json::value(res->body()) : std::move(parsed);
+        }
+        co_return co_await write_problem(e, log, keep_alive);
+    }
+
+    static constexpr std::uint64_t worth_reading = 64 * 1024;
+    static bool small_response(const upstream_exchange& ex)
+    {
+        const auto length = ex.parser->content_length();
+        return ex.parser->is_done() || (length && *length <= worth_reading);
+    }
+
+    // Reads a small response (an error's) whole and gives the connection back
+    // to the pool; a large or endless body is not worth reading: nullopt, and
+    // the connection closes.
+    awaitable<std::optional<adapters::upstream_response>> read_small_response(upstream_exchange& ex,
+                                                                               std::size_t backend_index)
+    {
+        if (!small_response(ex))
+            co_return std::nullopt;
+        http::response_parser<http::string_body> body{std::move(*ex.parser)};
+        body.body_limit(worth_reading);
+        auto& conn = ex.conn;
+        if (!body.is_done()) {
+            auto [ec, n] = co_await std::visit(
+                [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
+            if (ec)
+                co_return std::nullopt;
+        }
+        if (body.get().keep_alive())
+            w_.pool(backend_index).release(std::move(conn));
+        co_return body.release();
+    }
+
+    // The upstream's error answer as a problem: its status, the vendor's
+    // message as title (when the adapter knows the vendor's error format),
+    // the original body under `upstream`.
+    awaitable<bool> answer_upstream_error(const adapters::upstream_response& res, std::size_t backend_index,
+                                          access_entry& log, bool keep_alive)
+    {
+        const auto& adapter = *w_.rt().adapters[backend_index];
+        gateway_error e{errc::upstream_error,
+                        "backend '" + cfg().backends[backend_index].name + "' answered " +
+                            std::to_string(res.result_int()) + " " + std::string(res.reason()),
+                        res.result_int(), {}};
+        if (!res.body().empty()) {
+            boost::system::error_code ec;
+            auto parsed = boost::json::parse(res.body(), ec);
+            e.upstream_body = ec ? boost::json::value(res.body()) : std::move(parsed);
+        }
+        const auto message = adapter.error_message(res);
+        const std::string title = message ? *message : std::string(res.reason());
+        co_return co_await write_problem(e, log, keep_alive, title);
+    }
+
+    // ---- Lists ------------------------------------------------------------
+
+    // One upstream call of a list: what is asked, and what came back.
+    struct list_job {
+        adapters::page_call call;
+        http::verb method = http::verb::get;
+        adapters::upstream_result result;
+        http::request<http::string_body> request;
+
+        static list_job get(adapters::page_call c)
+        {
+            list_job j;
+            j.call = std::move(c);
+            return j;
+        }
+    };
+
+    // A list request: the client's window, the upstream calls that cover it
+    // (concurrently; more when the upstream answers short pages), one envelope.
+    awaitable<bool> proxy_list(http::request<http::empty_body>& req, const adapters::list_dialect& dialect,
+                               std::size_t backend_index, const std::string& client_target, access_entry& log)
+    {
+        const auto q = client_target.find('?');
+        const std::string_view client_path = std::string_view(client_target).substr(0, q);
+        const std::string_view client_query =
+            q == std::string::npos ? std::string_view() : std::string_view(client_target).substr(q + 1);
+        auto parsed = parse_page_query(client_query, cfg().pagination);
+        if (auto* e = std::get_if<gateway_error>(&parsed))
+            co_return co_await write_problem(*e, log, client_keep_alive_);
+        const auto& w = std::get<page_window>(parsed);
+
+        auto& adapter = *w_.rt().adapters[backend_index];
+        adapter.build_request(req);
+        const std::string_view upstream_target = req.target();
+        const std::string upstream_path(upstream_target.substr(0, upstream_target.find('?')));
+        const auto target_for = [&](const std::string& paging) {
+            std::string t = upstream_path;
+            if (!w.rest.empty() || !paging.empty())
+                t += '?';
+            t += w.rest;
+            if (!w.rest.empty() && !paging.empty())
+                t += '&';
+            t += paging;
+            return t;
+        };
+
+        std::size_t budget = cfg().pagination.max_upstream_requests;
+        std::vector<list_job> jobs;
+        for (auto& c : dialect.plan(w.offset, w.limit, budget))
+            jobs.push_back(list_job::get(std::move(c)));
+        budget -= std::min(budget, jobs.size());
+        std::optional<list_job> total_job;
+        if (auto tc = dialect.total_call(); tc && budget > 0) {
+            total_job = list_job::get(adapters::page_call{tc->second, 0, 0});
+            total_job->method = tc->first;
+            --budget;
+        }
+
+        std::map<std::uint64_t, boost::json::value> window_items;
+        std::optional<std::uint64_t> total;
+        std::optional<std::uint64_t> end;  // the collection ends here (no item at this index)
+        const auto window_end = w.offset + w.limit;
+        bool first_round = true;
+        while (!jobs.empty()) {
+            std::vector<list_job*> round;
+            for (auto& j : jobs)
+                round.push_back(&j);
+            if (first_round && total_job)
+                round.push_back(&*total_job);
+            co_await fetch_all(round, req, backend_index, target_for);
+
+            std::vector<list_job> more;
+            for (auto& j : jobs) {
+                if (auto* e = std::get_if<gateway_error>(&j.result))
+                    co_return co_await write_problem(*e, log, client_keep_alive_);
+                auto& res = std::get<adapters::upstream_response>(j.result);
+                if (res.result_int() >= 400 && dialect.past_the_end(res, j.call))
+                    continue;  // the collection ends somewhere before this call
+                if (res.result_int() >= 400)
+                    co_return co_await answer_upstream_error(res, backend_index, log, client_keep_alive_);
+                auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;
+                if (!page && first_round && jobs.size() == 1)
+                    co_return co_await write_upstream_as_is(res, log);  // not a list after all
+                if (!page) {
+                    const gateway_error e{errc::upstream_bad_response,
+                                          "backend '" + cfg().backends[backend_index].name + "' answered " +
+                                              std::to_string(res.result_int()) + " to a list page, not a list",
+                                          res.result_int(), {}};
+                    co_return co_await write_problem(e, log, client_keep_alive_);
+                }
+                if (page->total)
+                    total = page->total;
+                const auto first = j.call.first;
+                const std::uint64_t got = page->items.size();
+                for (std::uint64_t i = 0; i < got; ++i)
+                    if (first + i >= w.offset && first + i < window_end)
+                        window_items.emplace(first + i, std::move(page->items[i]));
+                if (j.call.asked == 0 || got == 0) {
+                    end = std::min(end.value_or(first + got), first + got);
+                } else if (got < j.call.asked) {
+                    const auto from = first + got;
+                    const auto until = std::min(first + j.call.asked, window_end);
+                    const bool known_end = total && from >= *total;
+                    if (!dialect.starts_anywhere() || known_end) {
+                        end = std::min(end.value_or(from), from);
+                    } else {
+                        // A server-side cap: the rest of this call's part of the
+                        // window, in pages of the size the upstream gave, at once.
+                        for (auto at = from; at < until && budget > 0; at += got, --budget)
+                            more.push_back(list_job::get(dialect.continue_from(at, std::min(got, until - at))));
+                    }
+                }
+            }
+            if (first_round && total_job) {
+                if (auto* res = std::get_if<adapters::upstream_response>(&total_job->result))
+                    if (res->result_int() >= 200 && res->result_int() < 300)
+                        if (auto t = dialect.decode_total(*res))
+                            total = t;
+            }
+            first_round = false;
+            jobs = std::move(more);
+        }
+
+        if (!total && !end && window_items.empty() && w.offset > 0 && budget > 0) {
+            // The window is past the end and no answer told the size: ask
+            // for the first item, whose answer does.
+            auto probe = dialect.plan(0, 1, 1);
+            if (probe.size() == 1) {
+                list_job job = list_job::get(std::move(probe.front()));
+                std::vector<list_job*> round{&job};
+                co_await fetch_all(round, req, backend_index, target_for);
+                if (auto* res = std::get_if<adapters::upstream_response>(&job.result))
+                    if (res->result_int() >= 200 && res->result_int() < 300)
+                        if (auto page = dialect.decode(*res))
+                            total = page->total;
+            }
+        }
+
+        page_answer a;
+        for (auto i = w.offset; i < window_end; ++i) {
+            auto it = window_items.find(i);
+            if (it == window_items.end())
+                break;  // the end of the collection (or of the upstream-request budget)
+            a.items.push_back(std::move(it->second));
+        }
+        if (!total && end && *end <= window_end)
+            total = *end;
+        page_window shown = w;
+        if (!total && a.items.size() < w.limit && !end)
+            shown.limit = std::max<std::uint64_t>(a.items.size(), 1);  // cut short by the budget
+        a.total = total;
+        set_links(a, client_path, shown);
+        co_return co_await write_envelope(a, shown, log);
+    }
+
+    template <class TargetFor>
+    awaitable<void> fetch_all(std::vector<list_job*>& round, const http::request<http::empty_body>& base,
+                              std::size_t backend_index, const TargetFor& target_for)
+    {
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer done(executor, asio::steady_timer::time_point::max());
+        std::size_t pending = round.size();
+        for (auto* job : round) {
+            job->request = http::request<http::string_body>(base.base());
+            job->request.method(job->method);
+            job->request.target(target_for(job->call.query));
+            asio::co_spawn(executor, fetch_one(*job, backend_index), [&](std::exception_ptr) {
+                if (--pending == 0)
+                    done.cancel();
+            });
+        }
+        if (pending > 0)
+            co_await done.async_wait(use_tuple);
+    }
+
+    // Sends a list call with the adapter's credentials; after an upstream 401
+    // once more with new ones (a GET or HEAD is safe to replay).
+    awaitable<void> fetch_one(list_job& job, std::size_t backend_index)
+    {
+        auto& adapter = *w_.rt().adapters[backend_index];
+        pool_client upstream(w_.pool(backend_index), true);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            if (auto e = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream)) {
+                job.result = std::move(*e);
+                co_return;
+            }
+            job.result = co_await upstream.send(job.request);
+            const auto* res = std::get_if<adapters::upstream_response>(&job.result);
+            if (!res || res->result() != http::status::unauthorized || !adapter.renews_credentials())
+                co_return;
+            adapter.credentials_rejected(job.request);
+            if (attempt == 0)
+                w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    awaitable<bool> write_upstream_as_is(adapters::upstream_response& res, access_entry& log)
+    {
+        const unsigned status = res.result_int();
+        remove_hop_by_hop(res);
+        res.set("X-Request-Id", log.request_id);
+        res.version(client_version_);
+        const bool keep_alive = client_keep_alive_ && !w_.draining();
+        res.keep_alive(keep_alive);
+        const auto length = res.body().size();
+        if (head_request_)
+            res.body().clear();
+        res.prepare_payload();
+        if (head_request_)
+            res.content_length(length);
+        tcp().expires_after(cfg().limits.body_timeout);
+        auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+        log.upstream_status = status;
+        log.bytes_out = length;
+        log.finish(status, static_cast<bool>(ec));
+        co_return !ec && keep_alive;
+    }
+
+    awaitable<bool> write_envelope(const page_answer& a, const page_window& w, access_entry& log)
+    {
+        http::response<http::string_body> res{http::status::ok, client_version_};
+        res.set(http::field::content_type, "application/json");
+        res.set("X-Request-Id", log.request_id);
+        if (a.total)
+            res.set("X-Total-Count", std::to_string(*a.total));
+        const auto links = link_header(a);
+        if (!links.empty())
+            res.set(http::field::link, links);
+        const bool keep_alive = client_keep_alive_ && !w_.draining();
+        res.keep_alive(keep_alive);
+        res.body() = render_envelope(a, w);
+        const auto length = res.body().size();
+        if (head_request_)
+            res.body().clear();
+        res.prepare_payload();
+        if (head_request_)
+            res.content_length(length);
+        tcp().expires_after(cfg().limits.body_timeout);
+        auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+        log.upstream_status = 200;
+        log.bytes_out = length;
+        log.finish(200, static_cast<bool>(ec));
+        co_return !ec && keep_alive;
     }
 
     // Sends a buffered request; a pooled connection that turns out to have
@@ -411,6 +770,10 @@ private:
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, false);
         auto& exchange = std::get<upstream_exchange>(result);
+        if (rejected_credentials(exchange, adapter, req)) {
+            const std::string why = "and the request was not replayed: its body streamed";
+            co_return co_await answer_rejected(exchange, backend_index, why, log, false);
+        }
         co_return co_await relay_response(exchange, backend, log);
     }
 
@@ -439,6 +802,17 @@ private:
     // goes back to the pool when the exchange ended cleanly.
     awaitable<bool> relay_response(upstream_exchange& ex, const config::backend& backend, access_entry& log)
     {
+        if (ex.parser->get().result_int() >= 400 && small_response(ex)) {
+            // One error format: the vendor's error answer becomes a problem.
+            const auto index = static_cast<std::size_t>(&backend - cfg().backends.data());
+            auto res = co_await read_small_response(ex, index);
+            if (res)
+                co_return co_await answer_upstream_error(*res, index, log, client_keep_alive_);
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+            const gateway_error e{errc::upstream_unreachable,
+                                  "backend '" + backend.name + "' closed the connection in its error answer", {}, {}};
+            co_return co_await write_problem(e, log, false);
+        }
         http::response_parser<http::buffer_body> parser{std::move(*ex.parser)};
         auto& res = parser.get();
         const unsigned upstream_status = res.result_int();
@@ -481,10 +855,11 @@ private:
         co_return relayed.failed == relay_side::none && keep_alive;
     }
 
-    awaitable<bool> write_problem(const gateway_error& e, access_entry& log, bool keep_alive)
+    awaitable<bool> write_problem(const gateway_error& e, access_entry& log, bool keep_alive,
+                                  std::string_view title = {})
     {
         keep_alive = keep_alive && !w_.draining();
-        const auto status = status_of(e.code);
+        const auto status = status_of(e);
         http::response<http::string_body> res{static_cast<http::status>(status), client_version_};
         res.set(http::field::content_type, "application/problem+json");
         res.set(http::field::cache_control, "no-store");
@@ -492,11 +867,11 @@ private:
         if (e.code == errc::unauthorized)
             res.set(http::field::www_authenticate, www_authenticate_challenge);
         if (!head_request_)
-            res.body() = render_problem(e, log.backend, log.request_id);
+            res.body() = render_problem(e, log.backend, log.request_id, title);
         res.keep_alive(keep_alive);
         res.prepare_payload();
         if (head_request_)
-            res.content_length(render_problem(e, log.backend, log.request_id).size());
+            res.content_length(render_problem(e, log.backend, log.request_id, title).size());
         tcp().expires_after(cfg().limits.body_timeout);
         auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
         log.bytes_out = res.body().size();

@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <optional>
 #include <stdexcept>
 
 namespace bg {
@@ -170,29 +171,54 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
     const auto& backend = pool_.target().backend();
     req.set(http::field::host, pool_.target().host_header());
     req.prepare_payload();
-    // A new connection: these calls are rare, and a login must not fail on a
-    // pooled connection the upstream has just closed.
-    auto acquired = co_await pool_.connect();
-    if (auto* e = std::get_if<gateway_error>(&acquired))
-        co_return std::move(*e);
-    auto conn = std::get<connection_ptr>(std::move(acquired));
-    conn->tcp().expires_after(backend.timeouts.request);
-    auto [wec, wn] = co_await std::visit(
-        [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
-    if (wec)
-        co_return upstream_error(backend, wec, false);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(8 * 1024 * 1024);
-    auto [rec, rn] = co_await std::visit(
-        [&](auto& s) { return http::async_read(s, conn->buffer, parser, asio::as_tuple(asio::use_awaitable)); },
-        conn->stream);
-    if (rec)
-        co_return upstream_error(backend, rec, true);
-    auto res = parser.release();
-    conn->tcp().expires_never();
-    if (res.keep_alive())
-        pool_.release(std::move(conn));
-    co_return res;
+    for (int attempt = 0;; ++attempt) {
+        std::variant<connection_ptr, gateway_error> acquired;
+        if (pooled_ && attempt == 0)
+            acquired = co_await pool_.acquire();
+        else
+            acquired = co_await pool_.connect();
+        if (auto* e = std::get_if<gateway_error>(&acquired))
+            co_return std::move(*e);
+        auto conn = std::get<connection_ptr>(std::move(acquired));
+        const auto m = req.method();
+        const bool idempotent = m == http::verb::get || m == http::verb::head || m == http::verb::options ||
+                                m == http::verb::put || m == http::verb::delete_;
+        const bool may_retry = conn->reused && attempt == 0 && idempotent;
+        conn->tcp().expires_after(backend.timeouts.request);
+        auto [wec, wn] = co_await std::visit(
+            [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
+        if (wec && may_retry)
+            continue;
+        if (wec)
+            co_return upstream_error(backend, wec, false);
+        // 1xx answers (100 Continue, 103 Early Hints) come before the answer
+        // (RFC 9110 §15.2): read past them.
+        std::optional<http::response_parser<http::string_body>> parser;
+        boost::system::error_code rec;
+        std::size_t received = 0;
+        for (;;) {
+            parser.emplace();
+            parser->body_limit(8 * 1024 * 1024);
+            if (req.method() == http::verb::head)
+                parser->skip(true);
+            auto [ec, n] = co_await std::visit(
+                [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
+                conn->stream);
+            rec = ec;
+            received += n;
+            if (rec || parser->get().result_int() >= 200 || parser->get().result_int() == 101)
+                break;
+        }
+        if (rec && may_retry && received == 0)
+            continue;  // the pooled connection had been closed by the upstream
+        if (rec)
+            co_return upstream_error(backend, rec, true);
+        auto res = parser->release();
+        conn->tcp().expires_never();
+        if (res.keep_alive())
+            pool_.release(std::move(conn));
+        co_return res;
+    }
 }
 
 }  // namespace bg

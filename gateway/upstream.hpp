@@ -96,11 +96,15 @@ namespace bg {
 // calling thread's pool: a complete buffered request, a complete response.
 class pool_client final : public adapters::upstream_client {
 public:
-    explicit pool_client(upstream_pool& pool) : pool_(pool) {}
+    // `pooled`: use a pooled keep-alive connection (replaced once if the
+    // upstream closed it while idle: only for idempotent requests), rather
+    // than a new one (logins: rare, and must not fail on a stale connection).
+    explicit pool_client(upstream_pool& pool, bool pooled = false) : pool_(pool), pooled_(pooled) {}
     awaitable<adapters::upstream_result> send(http::request<http::string_body>& req) override;
 
 private:
     upstream_pool& pool_;
+    bool pooled_;
 };
 
 // The error for a failed exchange with an upstream: 504 on a timeout, 502 otherwise.

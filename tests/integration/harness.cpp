@@ -446,6 +446,63 @@ std::uint64_t gateway_process::peak_rss_kib() const
     throw std::runtime_error("no VmHWM for process " + std::to_string(pid()));
 }
 
+// ---------------------------------------------------------------- the simulators
+
+std::string sim_binary()
+{
+    if (const char* other = std::getenv("BG_SIM_BIN"); other && *other)
+        return other;
+    return BG_SIM_BIN;
+}
+
+namespace {
+
+std::vector<std::string> sim_argv(const std::vector<std::string>& args)
+{
+    std::vector<std::string> argv{sim_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+}  // namespace
+
+sim_process::sim_process(const std::vector<std::string>& args) : proc_(sim_argv(args))
+{
+    const bool ready =
+        proc_.wait_for_out_until([](const std::string& out) { return out.find('\n') != std::string::npos; }, 60s);
+    if (!ready)
+        throw std::runtime_error("backup-sim did not start; its standard error:\n" + proc_.err());
+    const auto line = proc_.out().substr(0, proc_.out().find('\n'));
+    const auto doc = boost::json::parse(line).as_object();
+    for (const auto& [vendor, port] : doc.at("ports").as_object())
+        ports_[std::string(vendor)] = static_cast<std::uint16_t>(port.to_number<int>());
+}
+
+std::string sim_process::base_url(const std::string& vendor) const
+{
+    return "http://127.0.0.1:" + std::to_string(port(vendor));
+}
+
+boost::json::object sim_process::state(const std::string& vendor) const
+{
+    const auto r = curl({base_url(vendor) + "/__sim/state"});
+    if (r.exit_code != 0 || r.response().status != 200)
+        throw std::runtime_error("GET /__sim/state failed: " + r.err);
+    return r.response().json();
+}
+
+std::int64_t sim_process::counter(const std::string& vendor, const std::string& name) const
+{
+    return state(vendor).at("counters").at(name).to_number<std::int64_t>();
+}
+
+unsigned sim_process::admin_post(const std::string& vendor, const std::string& what, const std::string& body) const
+{
+    const auto r = curl({"-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body,
+                         base_url(vendor) + "/__sim/" + what});
+    return r.exit_code == 0 ? r.response().status : 0;
+}
+
 // ---------------------------------------------------------------- HTTP results
 
 std::string to_lower(std::string_view s)

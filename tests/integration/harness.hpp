@@ -96,6 +96,13 @@ public:
     std::string err() const;
     // Waits until standard error contains `text` (true), or `timeout` passes.
     bool wait_for_err(std::string_view text, ms timeout) const;
+    // Waits until `ready(out())` is true, the process has closed its output, or `timeout` passes.
+    template <class Pred>
+    bool wait_for_out_until(Pred ready, ms timeout) const
+    {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return ready(out_) || eof_; }) && ready(out_);
+    }
     // Waits until `ready(err())` is true, the process has closed its output, or `timeout` passes.
     template <class Pred>
     bool wait_for_err_until(Pred ready, ms timeout) const
@@ -155,6 +162,31 @@ private:
 
 // The backup-gateway under test: $BG_GATEWAY_BIN, else the one built with the tests.
 std::string gateway_binary();
+
+// ---------------------------------------------------------------- the simulators
+
+// backup-sim (tests/simulators) in a child process, started with ports 0 and
+// `args`; the ports are learnt from its ready line.
+class sim_process {
+public:
+    explicit sim_process(const std::vector<std::string>& args = {});
+
+    std::uint16_t port(const std::string& vendor) const { return ports_.at(vendor); }
+    std::string base_url(const std::string& vendor) const;
+    // GET /__sim/state of a vendor; its "counters" member.
+    boost::json::object state(const std::string& vendor) const;
+    std::int64_t counter(const std::string& vendor, const std::string& name) const;
+    // POST /__sim/<what> with a JSON body; returns the status.
+    unsigned admin_post(const std::string& vendor, const std::string& what, const std::string& body = "{}") const;
+    child_process& proc() { return proc_; }
+
+private:
+    child_process proc_;
+    std::map<std::string, std::uint16_t> ports_;
+};
+
+// The simulator under test: $BG_SIM_BIN, else the one built with the tests.
+std::string sim_binary();
 
 // ---------------------------------------------------------------- HTTP results
 

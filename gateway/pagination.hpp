@@ -1,0 +1,68 @@
+// The client's side of pagination (DESIGN.md, "Pagination is normalized"):
+// a client pages in any one of three styles, the gateway works on a window
+// [offset, offset + limit) of the collection, and answers with one envelope
+// whose links are in the style the client used.
+//
+//   style    parameters           window
+//   page     page (≥1), page_size (≥1)   offset = (page-1)·page_size, limit = page_size
+//   offset   offset (≥0), limit (≥1)     as given
+//   Offset   Offset (≥0), Limit (≥1)     as given (Veeam's spelling; case matters)
+//
+// One member alone takes the default for the other (page 1, offset 0,
+// limit pagination.default_limit); a limit above pagination.max_limit is
+// clamped. No parameter at all: [0, default_limit). Mixing styles, a
+// repeated parameter, a value that is not a whole number or is out of range:
+// 400 naming the parameter.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/errors.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace bg {
+
+enum class page_style { none, page, offset, veeam };
+
+struct page_window {
+    page_style style = page_style::none;
+    std::uint64_t offset = 0;
+    std::uint64_t limit = 0;
+    // The client's other query parameters, encoded as sent, in its order
+    // ("status=active&sort=name"); forwarded upstream unchanged.
+    std::string rest;
+};
+
+// `query`: what follows '?' in the client's target (encoded), may be empty.
+std::variant<page_window, gateway_error> parse_page_query(std::string_view query,
+                                                          const config::pagination_settings& settings);
+
+// The client's target for the window starting at `offset` (same limit, same
+// style, same other parameters), relative: "/cpm/policies/?status=x&page=3&page_size=20".
+// `client_path` is the client's path as sent (encoded).
+std::string page_link(std::string_view client_path, const page_window& w, std::uint64_t offset);
+
+// What the gateway answers for a window.
+struct page_answer {
+    boost::json::array items;
+    std::optional<std::uint64_t> total;
+    std::optional<std::string> next;      // a page_link, or nothing at the end
+    std::optional<std::string> previous;  // a page_link, or nothing at the start
+};
+
+// next/previous for `w` given how many items it holds and the total, if known.
+// Without a total, a full window is assumed to have a next.
+void set_links(page_answer& a, std::string_view client_path, const page_window& w);
+
+// {"items","total","offset","limit","next","previous"}
+std::string render_envelope(const page_answer& a, const page_window& w);
+// The RFC 8288 Link header value (rel="next", rel="prev"); "" when neither.
+std::string link_header(const page_answer& a);
+
+}  // namespace bg
