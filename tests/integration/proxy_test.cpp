@@ -8,6 +8,7 @@
 #include "tests/integration/test_upstream.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
 
@@ -398,12 +399,19 @@ BOOST_AUTO_TEST_CASE(a_small_body_and_the_method_go_upstream)
     BOOST_TEST(str(doc.at("headers").as_object(), "content-length") == "15");
 }
 
+// Success statuses pass through as they are; an upstream error keeps its
+// status and becomes a problem holding the upstream's body (one error format).
 BOOST_AUTO_TEST_CASE(upstream_statuses_and_bodies_pass_through)
 {
     const auto r = get_tls("/up/status/503");
-    BOOST_TEST(r.response().status == 503u);
-    BOOST_TEST(r.response().header("Content-Type") == "application/json");
-    BOOST_TEST(r.response().body == R"({"upstream_status":503})");
+    const auto problem = expect_problem(r.response(), 503, "upstream-error");
+    BOOST_TEST(problem.at("upstream").at("status").to_number<int>() == 503);
+    BOOST_TEST(problem.at("upstream").at("body") == boost::json::parse(R"({"upstream_status":503})"));
+    BOOST_TEST(problem.at("title").as_string() == "Test status");  // no vendor format: the reason phrase
+    const auto ok = get_tls("/up/status/200");
+    BOOST_TEST(ok.response().status == 200u);
+    BOOST_TEST(ok.response().header("Content-Type") == "application/json");
+    BOOST_TEST(ok.response().body == R"({"upstream_status":200})");
     const auto no_content = get_tls("/up/status/204");
     BOOST_TEST(no_content.response().status == 204u);
     BOOST_TEST(no_content.response().body.empty());
