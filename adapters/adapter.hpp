@@ -110,6 +110,10 @@ public:
     // included). The core sets Host and Content-Length on `req`. (Taken by
     // reference: GCC 12 mishandles a by-value argument in a co_await expression.)
     virtual awaitable<upstream_result> send(http::request<http::string_body>& req) = 0;
+    // The client for the adapter's auxiliary origin (auxiliary_origin(): a
+    // token endpoint on another host), or null when it has none. `req.target()`
+    // is then an absolute path on that host.
+    virtual upstream_client* auxiliary() { return nullptr; }
 };
 
 class adapter {
@@ -158,6 +162,13 @@ public:
         (void)res;
         return std::nullopt;
     }
+
+    // Another origin the adapter must call for its credentials (Google's
+    // token endpoint for a Backup and DR service account), as an absolute
+    // http(s) URL; the core keeps a connection pool for it (TLS verified
+    // against the system's trust store) and hands it out as
+    // upstream_client::auxiliary(). Default: none.
+    virtual std::optional<std::string> auxiliary_origin() const { return std::nullopt; }
 
     // Shutdown: end sessions, revoke tokens. Default: nothing to end.
     virtual awaitable<void> logout(upstream_client& upstream);

@@ -1,5 +1,7 @@
 #include "gateway/runtime.hpp"
 
+#include "config/values.hpp"
+
 #include <openssl/ssl.h>
 
 #include <stdexcept>
@@ -43,6 +45,21 @@ runtime::runtime(config::snapshot snapshot)
             throw std::runtime_error("backend '" + b.name + "': unknown type '" + b.type + "'");
         adapters.push_back(type->make(b));
         targets.push_back(std::make_unique<upstream_target>(b));
+        auxiliary_backends.push_back(nullptr);
+        auxiliary_targets.push_back(nullptr);
+        if (auto origin = adapters.back()->auxiliary_origin()) {
+            auto url = config::parse_upstream_url(*origin);
+            if (!url)
+                throw std::runtime_error("backend '" + b.name + "': its auxiliary origin: " + url.problem);
+            auto aux = std::make_unique<config::backend>();
+            aux->name = b.name + " (token endpoint)";
+            aux->type = "http";
+            aux->url = *url.value;
+            aux->base_url = *origin;
+            aux->timeouts = b.timeouts;
+            auxiliary_targets.back() = std::make_unique<upstream_target>(*aux);
+            auxiliary_backends.back() = std::move(aux);
+        }
         backend_index.emplace(b.name, i);
         if (!b.tls.verify && b.url.scheme == "https")
             log::warn("upstream TLS verification is off", {{"backend", b.name}, {"base_url", b.base_url}});

@@ -26,6 +26,11 @@ struct runtime {
     client_auth auth;
     std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
     std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
+    // The adapters' auxiliary origins (token endpoints), by backend index;
+    // null when the adapter has none. Each has a backend of its own (its URL,
+    // TLS verified with the system's trust store, the backend's timeouts).
+    std::vector<std::unique_ptr<config::backend>> auxiliary_backends;
+    std::vector<std::unique_ptr<upstream_target>> auxiliary_targets;
     std::unordered_map<std::string_view, std::size_t> backend_index;
     std::vector<std::unique_ptr<asio::ssl::context>> listener_tls;  // by listener index; null: plain
     log::access_sink access;

@@ -178,7 +178,7 @@ awaitable<void> server::drain_then_stop()
     }
     // Sessions and tokens upstream end with us (adapters' logout()).
     for (std::size_t b = 0; b < rt_->adapters.size(); ++b) {
-        pool_client client(workers_[0]->pool(b));
+        auto client = workers_[0]->client_for(b);
         co_await rt_->adapters[b]->logout(client);
     }
     if (admin_acceptor_) {

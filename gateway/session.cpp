@@ -314,7 +314,7 @@ private:
 
         auto& adapter = *w_.rt().adapters[backend_index];
         adapter.build_request(req);
-        pool_client upstream_calls(w_.pool(backend_index));
+        auto upstream_calls = w_.client_for(backend_index);
         if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
             co_return co_await write_problem(*e, log, client_keep_alive_);
 
@@ -606,7 +606,7 @@ private:
     awaitable<void> fetch_one(list_job& job, std::size_t backend_index)
     {
         auto& adapter = *w_.rt().adapters[backend_index];
-        pool_client upstream(w_.pool(backend_index), true);
+        auto upstream = w_.client_for(backend_index, true);
         for (int attempt = 0; attempt < 2; ++attempt) {
             if (auto e = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream)) {
                 job.result = std::move(*e);
@@ -742,7 +742,7 @@ private:
         auto& req = parser.get();
         auto& adapter = *w_.rt().adapters[backend_index];
         adapter.build_request(req);
-        pool_client upstream_calls(w_.pool(backend_index));
+        auto upstream_calls = w_.client_for(backend_index);
         if (auto e = co_await adapter.attach_credentials(req, nullptr, upstream_calls))
             co_return co_await write_problem(*e, log, false);
 

@@ -166,6 +166,15 @@ gateway_error upstream_error(const config::backend& b, boost::system::error_code
             {}, {}};
 }
 
+adapters::upstream_client* pool_client::auxiliary()
+{
+    if (!auxiliary_pool_)
+        return nullptr;
+    if (!auxiliary_)
+        auxiliary_ = std::make_unique<pool_client>(*auxiliary_pool_);
+    return auxiliary_.get();
+}
+
 awaitable<adapters::upstream_result> pool_client::send(http::request<http::string_body>& req)
 {
     const auto& backend = pool_.target().backend();

@@ -99,12 +99,19 @@ public:
     // `pooled`: use a pooled keep-alive connection (replaced once if the
     // upstream closed it while idle: only for idempotent requests), rather
     // than a new one (logins: rare, and must not fail on a stale connection).
-    explicit pool_client(upstream_pool& pool, bool pooled = false) : pool_(pool), pooled_(pooled) {}
+    explicit pool_client(upstream_pool& pool, bool pooled = false, upstream_pool* auxiliary = nullptr)
+        : pool_(pool), pooled_(pooled), auxiliary_pool_(auxiliary)
+    {
+    }
+    pool_client(pool_client&&) = default;
     awaitable<adapters::upstream_result> send(http::request<http::string_body>& req) override;
+    upstream_client* auxiliary() override;
 
 private:
     upstream_pool& pool_;
     bool pooled_;
+    upstream_pool* auxiliary_pool_;
+    std::unique_ptr<pool_client> auxiliary_;
 };
 
 // The error for a failed exchange with an upstream: 504 on a timeout, 502 otherwise.

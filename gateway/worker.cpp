@@ -7,6 +7,8 @@ worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open
 {
     for (const auto& t : rt_->targets)
         pools_.push_back(std::make_unique<upstream_pool>(io_.get_executor(), *t));
+    for (const auto& t : rt_->auxiliary_targets)
+        auxiliary_pools_.push_back(t ? std::make_unique<upstream_pool>(io_.get_executor(), *t) : nullptr);
 }
 
 void worker::session_opened(beast::tcp_stream* s)

@@ -22,6 +22,13 @@ public:
     const runtime& rt() const { return *rt_; }
     const config::gateway_config& cfg() const { return *rt_->cfg; }
     upstream_pool& pool(std::size_t backend) { return *pools_[backend]; }
+    // The pool of the backend's auxiliary origin (its adapter's token endpoint), or null.
+    upstream_pool* auxiliary_pool(std::size_t backend) { return auxiliary_pools_[backend].get(); }
+    // An upstream_client for the backend's adapter (and its auxiliary origin).
+    pool_client client_for(std::size_t backend, bool pooled = false)
+    {
+        return pool_client(pool(backend), pooled, auxiliary_pool(backend));
+    }
     metrics& stats() { return stats_; }
     const metrics& stats() const { return stats_; }
 
@@ -42,6 +49,7 @@ private:
     asio::io_context io_{1};
     std::shared_ptr<const runtime> rt_;
     std::vector<std::unique_ptr<upstream_pool>> pools_;
+    std::vector<std::unique_ptr<upstream_pool>> auxiliary_pools_;
     metrics stats_;
     std::unordered_set<beast::tcp_stream*> sessions_;
     std::unordered_set<beast::tcp_stream*> idle_;

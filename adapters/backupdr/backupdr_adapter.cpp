@@ -127,12 +127,6 @@ std::vector<std::pair<config::origin, std::string>> check_backupdr(const config:
     if (!url)
         problems.emplace_back(endpoint.where, "token_uri (" + endpoint.from + "): " + url.problem + ", got " +
                                                   config::quote(endpoint.url));
-    else if (!same_origin(*url.value, b.url))
-        problems.emplace_back(endpoint.where,
-                              "token_uri: the token endpoint " + config::quote(endpoint.url) + " (" + endpoint.from +
-                                  ") is not on the backend's origin " + origin_text(b.url) +
-                                  "; the gateway reaches only its backend's own scheme, host and port, so set "
-                                  "options.token_uri to a token endpoint there, or use options.token_file");
     return problems;
 }
 
@@ -183,6 +177,8 @@ backupdr_adapter::backupdr_adapter(const config::backend& backend)
             audience_ = choose_token_endpoint(backend, *service_account_, key->where).url;
             const auto url = config::parse_upstream_url(audience_);
             token_path_ = url && !url.value->base_path.empty() ? url.value->base_path : "/";
+            if (url && !same_origin(*url.value, backend.url))
+                auxiliary_origin_ = origin_text(*url.value);
         }
     }
 }
@@ -409,7 +405,11 @@ awaitable<std::variant<backupdr_adapter::bearer, gateway_error>> backupdr_adapte
     req.set(http::field::accept, "application/json");
     req.body() = form_encode({{"grant_type", jwt_bearer_grant_type}, {"assertion", *assertion}});
     const std::string what = "the JWT bearer grant (POST " + token_path_ + ")";
-    auto sent = co_await upstream.send(req);
+    // Google's endpoint is another origin: the core's auxiliary client reaches it.
+    auto* endpoint = auxiliary_origin_ ? upstream.auxiliary() : &upstream;
+    if (!endpoint)
+        co_return auth_error(backend(), "no client for the token endpoint " + *auxiliary_origin_);
+    auto sent = co_await endpoint->send(req);
     if (auto* e = std::get_if<gateway_error>(&sent))
         co_return login_failed(backend(), what, *e);
     const auto& res = std::get<upstream_response>(sent);

@@ -20,12 +20,11 @@
 //   (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer, RFC 7523) for an
 //   access token, renewed at 80% of its expires_in.
 //
-// Limitation: the core gives an adapter a client for its backend's own origin
-// only (upstream_client), so the token endpoint (options.token_uri, else the
-// key file's token_uri, else https://oauth2.googleapis.com/token) must have
-// the backend's scheme, host and port; the configuration check rejects any
-// other. Against Google itself, use options.token_file until the core can
-// reach a second origin.
+// The token endpoint is options.token_uri, else the key file's token_uri,
+// else https://oauth2.googleapis.com/token. On the backend's own origin it is
+// reached through the backend's client; on another (Google's) through the
+// core's auxiliary client (auxiliary_origin()), TLS verified with the
+// system's trust store.
 //
 // Lifecycle: the session is kept with the time of its last use (a request
 // that carries `Actifio-No-Session-Refresh: true` does not extend it, §3.7);
@@ -65,6 +64,7 @@ public:
     awaitable<void> logout(upstream_client& upstream) override;
     const list_dialect* list_at(std::string_view upstream_path) const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;
+    std::optional<std::string> auxiliary_origin() const override { return auxiliary_origin_; }
 
     static adapter_type type();
 
@@ -115,8 +115,9 @@ private:
 
     std::optional<std::string> token_file_;
     std::optional<jwt::service_account> service_account_;
-    std::string token_path_;  // the token endpoint's path on the backend's host
+    std::string token_path_;  // the token endpoint's path on its host
     std::string audience_;    // the token endpoint's URL
+    std::optional<std::string> auxiliary_origin_;  // the token endpoint's origin when it is not the backend's
     std::string scope_;
     std::chrono::seconds idle_;
 

@@ -411,3 +411,47 @@ BOOST_AUTO_TEST_CASE(backupdr_opens_a_new_session_after_idle_expiry)
     BOOST_TEST(env.get("/backupdr/host").status == 200u);
     BOOST_TEST(env.sim.counter("backupdr", "logins") == 2);
 }
+
+// A service account's JWT exchanged at a token endpoint on another origin
+// (as Google's is): the core keeps a pool for it and the adapter's grant goes
+// there, the session to the backend. Here the other origin is the simulator's
+// /token reached as localhost instead of 127.0.0.1.
+BOOST_AUTO_TEST_CASE(backupdr_service_account_through_a_token_endpoint_on_another_origin)
+{
+    temp_dir dir;
+    const auto key = dir / "sa.key";
+    const auto pub = dir / "sa.pub";
+    BOOST_REQUIRE(run({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                       key.string()})
+                      .code == 0);
+    BOOST_REQUIRE(run({"openssl", "pkey", "-in", key.string(), "-pubout", "-out", pub.string()}).code == 0);
+    sim_process sim({"--only", "backupdr", "--backupdr-sa-public-key-file", pub.string()});
+    const auto port = std::to_string(sim.port("backupdr"));
+    boost::json::object sa{{"type", "service_account"},
+                           {"client_email", "gateway@test-project.iam.gserviceaccount.com"},
+                           {"private_key", read_file(key)},
+                           {"private_key_id", "k1"}};
+    write_file(dir / "sa.json", boost::json::serialize(sa));
+    const auto yaml = fill(R"(
+listen: [{address: 127.0.0.1, port: 0}]
+admin: {address: 127.0.0.1, port: 0}
+clients:
+  - {name: tester, api_key_sha256: "{KEY}", backends: ["*"]}
+backends:
+  - name: backupdr
+    type: google-backupdr
+    base_url: http://127.0.0.1:{PORT}/actifio
+    credentials: {service_account_file: "{SA}"}
+    options: {token_uri: "http://localhost:{PORT}/token"}
+)",
+                           {{"KEY", sha256_hex(client_key)}, {"PORT", port}, {"SA", (dir / "sa.json").string()}});
+    gateway_process gw(dir.path(), yaml, 1);
+    auto r = curl({"-H", "Authorization: Bearer " + client_key,
+                   "http://127.0.0.1:" + std::to_string(gw.port()) + "/backupdr/host?limit=3"});
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    BOOST_TEST(r.response().status == 200u, r.response().body);
+    const auto state = sim.state("backupdr");
+    BOOST_TEST(state.at("vendor_state").at("tokens_issued").to_number<int>() == 1);
+    BOOST_TEST(state.at("counters").at("logins").to_number<int>() == 1);
+    BOOST_TEST(gw.log().find("PRIVATE KEY") == std::string::npos);
+}

@@ -271,23 +271,6 @@ BOOST_AUTO_TEST_CASE(the_check_rejects_bad_configurations)
              return b;
          },
          "service_account: its private_key cannot sign"},
-        {"Google's own token endpoint (another host)", [] { return sa_backend("https://oauth2.googleapis.com/token"); },
-         "is not on the backend's origin http://bdr.example:8080"},
-        {"token_uri option on another port",
-         [] {
-             auto b = sa_backend();
-             set_option(b, "token_uri", "http://bdr.example:9090/token");
-             return b;
-         },
-         "token_uri: the token endpoint 'http://bdr.example:9090/token' (options.token_uri) is not on the backend's "
-         "origin"},
-        {"token_uri option with another scheme",
-         [] {
-             auto b = sa_backend();
-             set_option(b, "token_uri", "https://bdr.example:8080/token");
-             return b;
-         },
-         "is not on the backend's origin"},
         {"token_uri not a URL",
          [] {
              auto b = sa_backend();
@@ -488,6 +471,46 @@ BOOST_AUTO_TEST_CASE(service_account_assertion_then_session)
     BOOST_TEST(up.seen[1][http::field::authorization] == "Bearer ya29.sa-1");
     BOOST_TEST(head[http::field::authorization] == "Bearer ya29.sa-1");
     BOOST_TEST(head[session_header] == "Actifio S1");
+}
+
+// Google's token endpoint is another origin: the adapter names it
+// (auxiliary_origin(), the core keeps a pool for it) and sends the grant
+// through upstream_client::auxiliary(), the session to the backend.
+BOOST_AUTO_TEST_CASE(a_token_endpoint_on_another_origin_is_reached_through_the_auxiliary_client)
+{
+    BOOST_TEST(check(sa_backend("https://oauth2.googleapis.com/token")).empty());
+    BOOST_TEST(!bg::adapters::backupdr_adapter(sa_backend()).auxiliary_origin().has_value());
+    auto other_port = sa_backend();
+    set_option(other_port, "token_uri", "http://bdr.example:9090/token");
+    BOOST_TEST(bg::adapters::backupdr_adapter(other_port).auxiliary_origin().value_or("") == "http://bdr.example:9090");
+
+    const auto b = sa_backend("https://oauth2.googleapis.com/token");
+    bg::adapters::backupdr_adapter a(b);
+    BOOST_TEST(a.auxiliary_origin().value_or("") == "https://oauth2.googleapis.com:443");
+    scripted_upstream google;
+    google.answer(http::status::ok, token_answer("ya29.google"));
+    scripted_upstream up;
+    up.aux = &google;
+    up.answer(http::status::ok, session_answer("S1"));
+    http::request_header<> head;
+    BOOST_TEST(!attach(a, head, up).has_value());
+    BOOST_REQUIRE(google.seen.size() == 1u);
+    BOOST_TEST(google.seen[0].target() == "/token");
+    const auto claims = bg::jwt::decode_claims(form_field(google.seen[0].body(), "assertion"));
+    BOOST_REQUIRE(claims.has_value());
+    BOOST_TEST(claims->at("aud").as_string() == "https://oauth2.googleapis.com/token");
+    BOOST_REQUIRE(up.seen.size() == 1u);
+    BOOST_TEST(is_session_post(up.seen[0]));
+    BOOST_TEST(head[http::field::authorization] == "Bearer ya29.google");
+
+    // Without an auxiliary client (a core that has none): fail closed, no send.
+    bg::adapters::backupdr_adapter b2(b);
+    scripted_upstream alone;
+    http::request_header<> head2;
+    const auto e = attach(b2, head2, alone);
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->detail.find("oauth2.googleapis.com") != std::string::npos);
+    BOOST_TEST(alone.seen.empty());
 }
 
 BOOST_AUTO_TEST_CASE(token_uri_and_scope_options_win)

@@ -22,6 +22,9 @@ class scripted_upstream final : public adapters::upstream_client {
 public:
     std::deque<adapters::upstream_response> answers;
     std::vector<http::request<http::string_body>> seen;
+    adapters::upstream_client* aux = nullptr;  // what auxiliary() gives
+
+    adapters::upstream_client* auxiliary() override { return aux; }
 
     void answer(http::status status, std::string json_body)
     {
