@@ -626,6 +626,26 @@ private:
     {
         const unsigned status = res.result_int();
         remove_hop_by_hop(res);
+        co_return co_await write_whole(res, log, status);
+    }
+
+    awaitable<bool> write_envelope(const page_answer& a, const page_window& w, access_entry& log)
+    {
+        http::response<http::string_body> res{http::status::ok, client_version_};
+        res.set(http::field::content_type, "application/json");
+        if (a.total)
+            res.set("X-Total-Count", std::to_string(*a.total));
+        const auto links = link_header(a);
+        if (!links.empty())
+            res.set(http::field::link, links);
+        res.body() = render_envelope(a, w);
+        co_return co_await write_whole(res, log, 200);
+    }
+
+    // A response held whole (an envelope, a small upstream answer): its body
+    // is left out for HEAD, its length kept.
+    awaitable<bool> write_whole(http::response<http::string_body>& res, access_entry& log, unsigned upstream_status)
+    {
         res.set("X-Request-Id", log.request_id);
         res.version(client_version_);
         const bool keep_alive = client_keep_alive_ && !w_.draining();
@@ -638,36 +658,9 @@ private:
             res.content_length(length);
         tcp().expires_after(cfg().limits.body_timeout);
         auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
-        log.upstream_status = status;
+        log.upstream_status = upstream_status;
         log.bytes_out = length;
-        log.finish(status, static_cast<bool>(ec));
-        co_return !ec && keep_alive;
-    }
-
-    awaitable<bool> write_envelope(const page_answer& a, const page_window& w, access_entry& log)
-    {
-        http::response<http::string_body> res{http::status::ok, client_version_};
-        res.set(http::field::content_type, "application/json");
-        res.set("X-Request-Id", log.request_id);
-        if (a.total)
-            res.set("X-Total-Count", std::to_string(*a.total));
-        const auto links = link_header(a);
-        if (!links.empty())
-            res.set(http::field::link, links);
-        const bool keep_alive = client_keep_alive_ && !w_.draining();
-        res.keep_alive(keep_alive);
-        res.body() = render_envelope(a, w);
-        const auto length = res.body().size();
-        if (head_request_)
-            res.body().clear();
-        res.prepare_payload();
-        if (head_request_)
-            res.content_length(length);
-        tcp().expires_after(cfg().limits.body_timeout);
-        auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
-        log.upstream_status = 200;
-        log.bytes_out = length;
-        log.finish(200, static_cast<bool>(ec));
+        log.finish(res.result_int(), static_cast<bool>(ec));
         co_return !ec && keep_alive;
     }
 
