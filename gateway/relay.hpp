@@ -51,7 +51,7 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
     namespace http = boost::beast::http;
     constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
     constexpr std::size_t chunk = 64 * 1024;
-    auto buf = std::make_unique<char[]>(chunk);
+    std::unique_ptr<char[]> buf(new char[chunk]);  // (not value-initialized: every byte is written before it is read)
     relay_result result;
     do {
         auto& body = p.get().body();

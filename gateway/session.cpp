@@ -806,6 +806,8 @@ private:
                                   "backend '" + backend.name + "' closed the connection in its error answer", {}, {}};
             co_return co_await write_problem(e, log, false);
         }
+        if (!head_request_ && ex.parser->content_length() && small_response(ex))
+            co_return co_await relay_small(ex, backend, log);
         http::response_parser<http::buffer_body> parser{std::move(*ex.parser)};
         auto& res = parser.get();
         const unsigned upstream_status = res.result_int();
@@ -846,6 +848,31 @@ private:
         if (relayed.failed == relay_side::in)
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         co_return relayed.failed == relay_side::none && keep_alive;
+    }
+
+    // A response with a small known length (most API answers): read whole,
+    // then written with its head in one write; no relay buffer, and an
+    // upstream that fails mid-body still gets the client a 502.
+    awaitable<bool> relay_small(upstream_exchange& ex, const config::backend& backend, access_entry& log)
+    {
+        http::response_parser<http::string_body> parser{std::move(*ex.parser)};
+        parser.body_limit(worth_reading);
+        auto& conn = ex.conn;
+        if (!parser.is_done()) {
+            auto [ec, n] = co_await std::visit(
+                [&](auto& s) { return http::async_read(s, conn->buffer, parser, use_tuple); }, conn->stream);
+            if (ec) {
+                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+                const auto e = upstream_error(backend, ec, true);
+                co_return co_await write_problem(e, log, false);
+            }
+        }
+        auto res = parser.release();
+        if (res.keep_alive())
+            w_.pool(static_cast<std::size_t>(&backend - cfg().backends.data())).release(std::move(conn));
+        const unsigned status = res.result_int();
+        remove_hop_by_hop(res);
+        co_return co_await write_whole(res, log, status);
     }
 
     awaitable<bool> write_problem(const gateway_error& e, access_entry& log, bool keep_alive,
