@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""bench/report.py: bench/run's table, targets and JSON.
+
+    report.py --results RESULTS.jsonl [--out FILE.json ...]   (bench/run)
+    report.py --from bench/results/latest.json [--markdown]   (print a saved run)
+    report.py --h2load OUT LOG MEASURE_START_US SECONDS       (W5: h2load's result
+                                                               as wrk's BENCH_JSON)
+
+bench/run passes the machine and the settings in BENCH_MACHINE_JSON and
+BENCH_SETTINGS_JSON. Exit status: 0 every target met, 1 a target missed or not
+measured, 2 bad input.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+
+PEERS = ("haproxy", "nginx")
+
+
+def derive(r):
+    """Adds rps, p50/p99 in ms, errors and peak RSS in MiB to a load record."""
+    if r.get("kind") != "load" or r.get("status") != "ok":
+        return r
+    w = r["stats"]
+    secs = w["duration_us"] / 1e6
+    r["rps"] = round(w["requests"] / secs, 1) if secs else 0.0
+    r["p50_ms"] = round(w["p50_us"] / 1000, 3)
+    r["p99_ms"] = round(w["p99_us"] / 1000, 3)
+    r["socket_errors"] = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"]
+    r["errors"] = r["socket_errors"] + w["non2xx"] + w["bad_body"]
+    r["peak_rss_mib"] = round(r["peak_rss_kib"] / 1024, 1)
+    return r
+
+
+def derive_hold(r):
+    if r.get("kind") != "hold" or r.get("status") != "ok":
+        return r
+    h = r["hold"]
+    n = r["conns"]
+    r["kib_per_conn"] = round((r["rss_held_kib"] - r["rss_before_kib"]) / n, 2) if n else None
+    r["held_ok"] = h.get("held_2xx", 0)
+    r["errors"] = h.get("errors", 0) + h.get("non2xx", 0)
+    return r
+
+
+def find(results, **kw):
+    for r in results:
+        if all(r.get(k) == v for k, v in kw.items()):
+            return r
+    return None
+
+
+def ok(r):
+    return r is not None and r.get("status") == "ok"
+
+
+def ratio(a, b):
+    return round(a / b, 3) if b else None
+
+
+def compute(results, settings):
+    """Ratios and targets from one run."""
+    threads = settings.get("threads", 2)
+    conns = settings.get("conns", 64)
+    ratios, targets = [], []
+
+    def gw(w, **kw):
+        return find(results, kind="load", workload=w, system="gateway", **kw)
+
+    for w in ("W1", "W2"):
+        g = gw(w, threads=threads)
+        for p in PEERS:
+            pr = find(results, kind="load", workload=w, system=p)
+            if ok(g) and ok(pr):
+                ratios.append({"what": f"{w} gateway/{p}", "rps": ratio(g["rps"], pr["rps"]),
+                               "p99": ratio(g["p99_ms"], pr["p99_ms"])})
+    w1 = gw("W1", threads=threads)
+    for w in ("W3", "W4"):
+        g = gw(w)
+        if ok(g) and ok(w1):
+            ratios.append({"what": f"{w} gateway/gateway W1", "rps": ratio(g["rps"], w1["rps"]),
+                           "p99": ratio(g["p99_ms"], w1["p99_ms"])})
+    t1, t2 = gw("W6", threads=1), gw("W6", threads=2)
+    if ok(t1) and ok(t2):
+        ratios.append({"what": "W6 gateway 1 thread/2 threads", "rps": ratio(t1["rps"], t2["rps"]),
+                       "p99": ratio(t1["p99_ms"], t2["p99_ms"])})
+    for r in results:
+        if r.get("kind") == "load" and r["workload"] == "W5" and r["system"] == "gateway" and ok(r):
+            for p in PEERS:
+                pr = find(results, kind="load", workload="W5", system=p, conns=r["conns"], tls=r["tls"])
+                if ok(pr):
+                    ratios.append({"what": f"W5 {r['conns']} {'TLS' if r['tls'] else 'plain'} gateway/{p}",
+                                   "rps": ratio(r["rps"], pr["rps"]), "p99": ratio(r["p99_ms"], pr["p99_ms"])})
+
+    def target(name, met, value, why=None):
+        t = {"target": name, "met": bool(met), "value": value}
+        if why:
+            t["why"] = why
+        targets.append(t)
+
+    def ratio_target(name, a, b, at_least, field="rps"):
+        if not ok(a) or not ok(b):
+            missing = a if not ok(a) else b
+            why = "not measured" if missing is None else f"{missing['workload']} {missing['system']}: " \
+                f"{missing.get('status')}: {missing.get('reason', '')}"
+            target(name, False, None, why)
+            return
+        v = ratio(a[field], b[field])
+        target(name, v is not None and v >= at_least, v)
+
+    hap1 = find(results, kind="load", workload="W1", system="haproxy")
+    hap2 = find(results, kind="load", workload="W2", system="haproxy")
+    ratio_target("W1 requests/s >= 1.1 x HAProxy's", w1, hap1, 1.1)
+    if ok(w1) and ok(hap1):
+        target("W1 p99 <= HAProxy's", w1["p99_ms"] <= hap1["p99_ms"], f"{w1['p99_ms']} ms vs {hap1['p99_ms']} ms")
+    else:
+        target("W1 p99 <= HAProxy's", False, None, "not measured")
+    ratio_target("W2 requests/s >= 1.0 x HAProxy's", gw("W2", threads=threads), hap2, 1.0)
+    ratio_target("W3 requests/s >= 0.8 x gateway W1", gw("W3"), w1, 0.8)
+    ratio_target("W4 requests/s >= 0.9 x gateway W1", gw("W4"), w1, 0.9)
+
+    holds = [r for r in results if r.get("kind") == "hold" and r["system"] == "gateway"]
+    big = max([r["conns"] for r in holds] or [0])
+    for tls in (False, True):
+        h = next((r for r in holds if r["conns"] == big and r["tls"] == tls), None)
+        label = "TLS" if tls else "plain"
+        if h is None or not ok(h):
+            target(f"W5 {big or 10000} {label} connections held, no errors", False, None,
+                   "not measured" if h is None else h.get("reason"))
+            target(f"W5 idle {label} connection <= {64 if tls else 16} KiB", False, None, "not measured")
+            continue
+        hh = h["hold"]
+        held = hh.get("held_2xx", 0) == big and hh.get("first_2xx", 0) == big and hh.get("errors", 0) == 0
+        load = find(results, kind="load", workload="W5", system="gateway", conns=big, tls=tls)
+        load_clean = ok(load) and load["errors"] == 0
+        target(f"W5 {big} {label} connections held, no errors", held and load_clean,
+               f"held {hh.get('held_2xx', 0)}/{big}, hold errors {hh.get('errors', 0)}, "
+               f"load errors {load['errors'] if ok(load) else 'n/a'}")
+        limit = 64 if tls else 16
+        target(f"W5 idle {label} connection <= {limit} KiB", h["kib_per_conn"] <= limit, h["kib_per_conn"])
+    if big < 10000:
+        target("W5 at 10,000 connections", False, None, f"largest measured: {big}")
+
+    dirty = [f"{r['workload']} {r.get('conns')}c{' TLS' if r.get('tls') else ''}"
+             f"{' t' + str(r['threads']) if r['workload'] == 'W6' else ''}: "
+             f"{r.get('errors', r.get('status'))}"
+             for r in results if r["system"] == "gateway" and r.get("status") != "n/a"
+             and (not ok(r) or r.get("errors", 0) != 0 or not r.get("alive", True))]
+    target("gateway: no errors, no non-2xx, no crash in any workload", not dirty,
+           "none" if not dirty else "; ".join(dirty))
+    return ratios, targets
+
+
+def rfmt(v):
+    return "-" if v is None else f"{v:.2f}"
+
+
+def fmt(v, spec="{:.0f}"):
+    return "-" if v is None else spec.format(v)
+
+
+def rows(doc):
+    results = doc["results"]
+    w1 = {r["system"]: r for r in results if r.get("kind") == "load" and r["workload"] == "W1" and ok(r)}
+    gw_w1 = find(results, kind="load", workload="W1", system="gateway", threads=doc["settings"].get("threads", 2))
+    t2 = find(results, kind="load", workload="W6", system="gateway", threads=2)
+    out = []
+    for r in results:
+        if r.get("kind") != "load":
+            continue
+        what = r["workload"] + (" TLS" if r["tls"] else "")
+        compare = ""
+        if ok(r):
+            if r["system"] in PEERS:
+                g = find(results, kind="load", workload=r["workload"], system="gateway",
+                         conns=r["conns"], tls=r["tls"])
+                if ok(g):
+                    compare = f"gw/{r['system']}: {rfmt(ratio(g['rps'], r['rps']))} rps, " \
+                              f"{rfmt(ratio(g['p99_ms'], r['p99_ms']))} p99"
+            elif r["workload"] in ("W3", "W4") and ok(gw_w1):
+                compare = f"/gw W1: {rfmt(ratio(r['rps'], gw_w1['rps']))} rps"
+            elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
+                compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
+        if ok(r) and r["stats"].get("connects_in_window"):
+            compare = (compare + "; " if compare else "") + "connections still being made in the window"
+        if ok(r):
+            out.append([what, r["system"], str(r["threads"]), str(r["conns"]), fmt(r["rps"]),
+                        fmt(r["p50_ms"], "{:.2f}"), fmt(r["p99_ms"], "{:.2f}"), str(r["errors"]),
+                        fmt(r["peak_rss_mib"], "{:.1f}"), compare])
+        else:
+            out.append([what, r["system"], str(r["threads"]), str(r["conns"]), r["status"].upper(),
+                        "-", "-", "-", "-", (r.get("reason") or "")[:70]])
+    return out
+
+
+def hold_rows(doc):
+    out = []
+    for r in doc["results"]:
+        if r.get("kind") != "hold":
+            continue
+        label = "TLS" if r["tls"] else "plain"
+        if ok(r):
+            h = r["hold"]
+            out.append([r["system"], str(r["conns"]), label, fmt(r["rss_before_kib"] / 1024, "{:.1f}"),
+                        fmt(r["rss_held_kib"] / 1024, "{:.1f}"), fmt(r["kib_per_conn"], "{:.1f}"),
+                        f"{h.get('held_2xx', 0)}/{r['conns']}", str(r["errors"])])
+        else:
+            out.append([r["system"], str(r["conns"]), label, "FAILED", "-", "-", "-", r.get("reason", "")])
+    return out
+
+
+LOAD_HEAD = ["workload", "system", "thr", "conns", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MiB",
+             "ratio"]
+HOLD_HEAD = ["system", "conns", "", "RSS before MiB", "RSS held MiB", "KiB/conn", "2xx after hold",
+             "errors"]
+
+
+def text_table(head, body):
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
+
+
+def md_table(head, body):
+    line = lambda cells: "| " + " | ".join(c if c else " " for c in cells) + " |"
+    return "\n".join([line(head), line(["---"] * len(head))] + [line(b) for b in body])
+
+
+def render(doc, markdown=False):
+    table = md_table if markdown else text_table
+    m, s = doc["machine"], doc["settings"]
+    parts = []
+    parts.append(f"bench/run {doc['date']} on {m.get('host')}: {m.get('nproc')} x {m.get('cpu')}, "
+                 f"{m.get('memory')}, Linux {m.get('kernel')}, {m.get('os')}; gateway {m.get('gateway_commit')}; "
+                 f"{m.get('haproxy')}; {m.get('nginx')}; {m.get('wrk')}")
+    parts.append(f"{s.get('threads')} proxy threads, {s.get('conns')} connections (W5: "
+                 f"{', '.join(str(c) for c in s.get('w5_conns', []))}), wrk {s.get('wrk_threads')} threads, "
+                 f"{s.get('warmup_s')} s warm-up + {s.get('duration_s')} s per run; "
+                 f"ran {m.get('elapsed_seconds')} s")
+    tls = [f"{r['system']} {r['tls_negotiated']}" for r in doc["results"]
+           if r.get("kind") == "load" and r["workload"] == "W2" and r.get("tls_negotiated")]
+    if tls:
+        parts.append("TLS negotiated with wrk: " + "; ".join(tls))
+    parts.append("W1-W4, W6: wrk, latency from its histogram; W5: h2load, after a warm-up that makes "
+                 "the connections, latency from its request log")
+    if markdown:
+        parts[:] = ["- " + p for p in parts]
+    parts.append("")
+    parts.append(table(LOAD_HEAD, rows(doc)))
+    hr = hold_rows(doc)
+    if hr:
+        parts.append("")
+        parts.append("W5 idle keep-alive connections (one request served on each, then held):")
+        parts.append("")
+        parts.append(table(HOLD_HEAD, hr))
+    parts.append("")
+    parts.append("Targets:")
+    parts.append("")
+    for t in doc["targets"]:
+        v = t["value"] if t["value"] is not None else t.get("why", "")
+        parts.append(f"{'- ' if markdown else '  '}{'MET   ' if t['met'] else 'MISSED'} {t['target']}: {v}")
+    return "\n".join(parts)
+
+
+def to_us(text):
+    for unit, f in (("us", 1), ("ms", 1000), ("s", 1000000)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * f
+    raise ValueError(text)
+
+
+def h2load_stats(out_path, log_path, start_us, seconds):
+    """h2load's summary and per-request log, as report.lua's fields. Latency
+    percentiles come from the log's requests started after the warm-up."""
+    import re
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                  r"(\d+) errored, (\d+) timeout", out)
+    c = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    if not m or not c:
+        raise SystemExit("h2load printed no summary")
+    total, started, done, succeeded, failed, errored, timeout = map(int, m.groups())
+    s2, s3, s4, s5 = map(int, c.groups())
+    conn = re.search(r"time for connect:\s+(\S+)\s+(\S+)", out)
+    lat = []
+    with open(log_path) as f:
+        for line in f:
+            p = line.split("\t")
+            if len(p) >= 3 and int(p[0]) >= start_us:
+                lat.append(int(p[2]))
+    lat.sort()
+    pct = lambda q: lat[min(len(lat) - 1, int(q / 100 * len(lat)))] if lat else 0
+    return {"requests": done, "duration_us": int(seconds * 1000000), "bytes": 0,
+            "connect_errors": 0, "read_errors": errored, "write_errors": 0, "timeouts": timeout,
+            "status_ge_400": s4 + s5, "non2xx": s3 + s4 + s5, "bad_body": 0,
+            "status_3xx": s3, "status_4xx": s4, "status_5xx": s5,
+            "failed": failed, "unfinished": started - done,
+            "mean_us": round(sum(lat) / len(lat), 1) if lat else 0.0,
+            "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "p999_us": pct(99.9),
+            "max_us": lat[-1] if lat else 0, "logged": len(lat),
+            "connects_in_window": bool(conn and to_us(conn.group(2)) > 0)}
+
+
+def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "--h2load":
+        print(json.dumps(h2load_stats(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))))
+        return 0
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results")
+    ap.add_argument("--from", dest="from_file")
+    ap.add_argument("--out", action="append", default=[])
+    ap.add_argument("--markdown", action="store_true")
+    a = ap.parse_args()
+    if a.from_file:
+        with open(a.from_file) as f:
+            doc = json.load(f)
+    elif a.results:
+        with open(a.results) as f:
+            results = [json.loads(line) for line in f if line.strip()]
+        results = [derive_hold(derive(r)) for r in results]
+        settings = json.loads(os.environ.get("BENCH_SETTINGS_JSON", "{}"))
+        machine = json.loads(os.environ.get("BENCH_MACHINE_JSON", "{}"))
+        ratios, targets = compute(results, settings)
+        doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "machine": machine, "settings": settings, "results": results, "ratios": ratios,
+               "targets": targets}
+    else:
+        ap.error("--results or --from")
+        return 2
+    print(render(doc, a.markdown))
+    for path in a.out:
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        print(f"wrote {path}", file=sys.stderr)
+    return 0 if all(t["met"] for t in doc["targets"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
