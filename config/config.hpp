@@ -79,6 +79,9 @@ struct request_limits {
     std::size_t max_connections = 20'000;            // per process; beyond → accept paused
 };
 
+// The largest pagination.max_limit: a window's items are held whole in memory.
+inline constexpr std::uint32_t max_page_window = 100'000;
+
 struct pagination_settings {
     std::uint32_t default_limit = 100;
     std::uint32_t max_limit = 1000;

@@ -160,6 +160,10 @@ private:
         if (p.max_limit < p.default_limit)
             fail("pagination.max_limit", "expected at least default_limit (" + std::to_string(p.default_limit) +
                                              "), got " + std::to_string(p.max_limit));
+        else if (p.max_limit > max_page_window)
+            fail("pagination.max_limit", "expected at most " + std::to_string(max_page_window) +
+                                             " (a window is held whole in memory), got " +
+                                             std::to_string(p.max_limit));
         check_at_least_one("pagination.max_upstream_requests", p.max_upstream_requests);
     }
 

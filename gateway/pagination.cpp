@@ -141,14 +141,20 @@ void set_links(page_answer& a, std::string_view client_path, const page_window& 
 
 std::string render_envelope(const page_answer& a, const page_window& w)
 {
-    boost::json::object doc;
-    doc["items"] = a.items;
-    doc["total"] = a.total ? boost::json::value(*a.total) : boost::json::value(nullptr);
-    doc["offset"] = w.offset;
-    doc["limit"] = w.limit;
-    doc["next"] = a.next ? boost::json::value(*a.next) : boost::json::value(nullptr);
-    doc["previous"] = a.previous ? boost::json::value(*a.previous) : boost::json::value(nullptr);
-    return boost::json::serialize(doc);
+    // Serialized piece by piece: the items are not copied into a document.
+    const auto link = [](const std::optional<std::string>& l) {
+        return l ? boost::json::serialize(boost::json::string_view(*l)) : std::string("null");
+    };
+    std::string out = "{\"items\":";
+    out += boost::json::serialize(a.items);
+    out += ",\"total\":";
+    out += a.total ? std::to_string(*a.total) : std::string("null");
+    out += ",\"offset\":" + std::to_string(w.offset);
+    out += ",\"limit\":" + std::to_string(w.limit);
+    out += ",\"next\":" + link(a.next);
+    out += ",\"previous\":" + link(a.previous);
+    out += '}';
+    return out;
 }
 
 std::string link_header(const page_answer& a)

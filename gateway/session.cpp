@@ -484,7 +484,9 @@ private:
             --budget;
         }
 
-        std::map<std::uint64_t, boost::json::value> window_items;
+        // The window's items by position (offset + i); a gap ends the answer.
+        std::vector<std::optional<boost::json::value>> window_items(static_cast<std::size_t>(w.limit));
+        bool any_item = false;
         std::optional<std::uint64_t> total;
         std::optional<std::uint64_t> end;  // the collection ends here (no item at this index)
         const auto window_end = w.offset + w.limit;
@@ -521,8 +523,12 @@ private:
                 const auto first = j.call.first;
                 const std::uint64_t got = page->items.size();
                 for (std::uint64_t i = 0; i < got; ++i)
-                    if (first + i >= w.offset && first + i < window_end)
-                        window_items.emplace(first + i, std::move(page->items[i]));
+                    if (first + i >= w.offset && first + i < window_end) {
+                        auto& slot = window_items[static_cast<std::size_t>(first + i - w.offset)];
+                        if (!slot)
+                            slot = std::move(page->items[i]);
+                        any_item = true;
+                    }
                 if (j.call.asked == 0 || got == 0) {
                     end = std::min(end.value_or(first + got), first + got);
                 } else if (got < j.call.asked) {
@@ -549,7 +555,7 @@ private:
             jobs = std::move(more);
         }
 
-        if (!total && !end && window_items.empty() && w.offset > 0 && budget > 0) {
+        if (!total && !end && !any_item && w.offset > 0 && budget > 0) {
             // The window is past the end and no answer told the size: ask
             // for the first item, whose answer does.
             auto probe = dialect.plan(0, 1, 1);
@@ -565,11 +571,11 @@ private:
         }
 
         page_answer a;
-        for (auto i = w.offset; i < window_end; ++i) {
-            auto it = window_items.find(i);
-            if (it == window_items.end())
+        a.items.reserve(window_items.size());
+        for (auto& slot : window_items) {
+            if (!slot)
                 break;  // the end of the collection (or of the upstream-request budget)
-            a.items.push_back(std::move(it->second));
+            a.items.push_back(std::move(*slot));
         }
         if (!total && end && *end <= window_end)
             total = *end;
@@ -585,13 +591,19 @@ private:
     awaitable<void> fetch_all(std::vector<list_job*>& round, const http::request<http::empty_body>& base,
                               std::size_t backend_index, const TargetFor& target_for)
     {
-        auto executor = co_await asio::this_coro::executor;
-        asio::steady_timer done(executor, asio::steady_timer::time_point::max());
-        std::size_t pending = round.size();
         for (auto* job : round) {
             job->request = http::request<http::string_body>(base.base());
             job->request.method(job->method);
             job->request.target(target_for(job->call.query));
+        }
+        if (round.size() == 1) {  // the usual case: no coroutine or timer of its own
+            co_await fetch_one(*round.front(), backend_index);
+            co_return;
+        }
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer done(executor, asio::steady_timer::time_point::max());
+        std::size_t pending = round.size();
+        for (auto* job : round) {
             asio::co_spawn(executor, fetch_one(*job, backend_index), [&](std::exception_ptr) {
                 if (--pending == 0)
                     done.cancel();

@@ -1070,6 +1070,13 @@ BOOST_AUTO_TEST_CASE(rejects_a_max_limit_below_the_default_limit)
     expect_validate_error(yaml, "pagination.max_limit", "max_limit", "expected at least default_limit (200), got 100");
 }
 
+BOOST_AUTO_TEST_CASE(rejects_a_max_limit_above_the_window_bound)
+{
+    auto yaml = listen_plain + "pagination:\n  max_limit: 100001\n";
+    expect_validate_error(yaml, "pagination.max_limit", "max_limit",
+                          "expected at most 100000 (a window is held whole in memory), got 100001");
+}
+
 BOOST_AUTO_TEST_CASE(rejects_a_zero_request_timeout)
 {
     auto yaml = listen_plain + "limits:\n  header_timeout: 0ms\n";
