@@ -506,6 +506,17 @@ private:
                 auto& res = std::get<adapters::upstream_response>(j.result);
                 if (res.result_int() >= 400 && dialect.past_the_end(res, j.call))
                     continue;  // the collection ends somewhere before this call
+                if (res.result() == http::status::unauthorized && adapter.renews_credentials()) {
+                    // Refused again after a new login (fetch_one replays once): the
+                    // gateway's credentials, not the client's key, are at fault.
+                    gateway_error e{errc::upstream_auth_failed,
+                                    "backend '" + cfg().backends[backend_index].name +
+                                        "' refused the gateway's credentials (status 401) after a new login",
+                                    401, {}};
+                    if (!res.body().empty())
+                        e.upstream_body = boost::json::value(res.body());
+                    co_return co_await write_problem(e, log, client_keep_alive_);
+                }
                 if (res.result_int() >= 400)
                     co_return co_await answer_upstream_error(res, backend_index, log, client_keep_alive_);
                 auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;

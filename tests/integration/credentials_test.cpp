@@ -455,3 +455,25 @@ backends:
     BOOST_TEST(state.at("counters").at("logins").to_number<int>() == 1);
     BOOST_TEST(gw.log().find("PRIVATE KEY") == std::string::npos);
 }
+
+// Refused again after the new login: the client gets 502 upstream-auth-failed
+// (the gateway's credentials are at fault, not the client's key), for a
+// proxied request and for a list alike.
+BOOST_AUTO_TEST_CASE(a_401_after_the_new_login_is_502_upstream_auth_failed)
+{
+    credentials_env env;
+    for (const char* path : {"/cpm/users/1/", "/cpm/users/"}) {
+        BOOST_TEST_CONTEXT(path)
+        {
+            BOOST_TEST(env.get(path).status == 200u);
+            // The request: 401; the renewal (a refresh): served; the replay: 401.
+            BOOST_TEST(env.sim.admin_post("cpm", "faults", R"({"count":1,"status":401})") == 200u);
+            BOOST_TEST(env.sim.admin_post("cpm", "faults", R"({"count":1,"delay_ms":1})") == 200u);
+            BOOST_TEST(env.sim.admin_post("cpm", "faults", R"({"count":1,"status":401})") == 200u);
+            const auto problem = expect_problem(env.get(path), 502, "upstream-auth-failed");
+            BOOST_TEST(problem.at("upstream").at("status").to_number<int>() == 401);
+            BOOST_TEST(env.sim.state("cpm").at("pending_faults").to_number<int>() == 0);
+            BOOST_TEST(env.get(path).status == 200u);  // and the next request logs in again
+        }
+    }
+}
