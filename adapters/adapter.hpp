@@ -97,7 +97,8 @@ public:
         return false;
     }
     // Query parameter names the dialect owns: a client's parameter of that
-    // name would clash with the plan's (the core refuses it with 400).
+    // name would clash with the plan's (the core refuses it with 400; the
+    // client's own paging names never reach this check, they are consumed).
     virtual std::vector<std::string_view> reserved_parameters() const = 0;
 };
 

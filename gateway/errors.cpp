@@ -1,5 +1,7 @@
 #include "gateway/errors.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -48,6 +50,13 @@ std::string_view slug_of(errc code) { return info_of(code).slug; }
 std::string_view title_of(errc code) { return info_of(code).title; }
 error_source source_of(errc code) { return info_of(code).source; }
 bool retryable(errc code) { return info_of(code).retryable; }
+
+boost::json::value upstream_body_value(std::string_view body)
+{
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(body, ec);
+    return ec ? boost::json::value(body) : std::move(parsed);
+}
 
 unsigned status_of(const gateway_error& e)
 {

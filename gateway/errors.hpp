@@ -45,6 +45,9 @@ struct gateway_error {
 };
 
 unsigned status_of(errc code);
+// An upstream's body for `gateway_error::upstream_body`: its JSON when it is
+// JSON, else the text as a string.
+boost::json::value upstream_body_value(std::string_view body);
 std::string_view slug_of(errc code);      // "upstream-timeout"
 std::string_view title_of(errc code);     // "Upstream timeout"
 error_source source_of(errc code);

@@ -46,6 +46,12 @@ void remove_hop_by_hop(http::fields& fields)
         fields.erase(f);
 }
 
+bool is_idempotent(http::verb m)
+{
+    return m == http::verb::get || m == http::verb::head || m == http::verb::options || m == http::verb::trace ||
+           m == http::verb::put || m == http::verb::delete_;
+}
+
 std::string request_id_for(std::string_view from_client)
 {
     auto sane = [](std::string_view id) {

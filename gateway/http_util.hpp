@@ -19,6 +19,10 @@ bool is_http_protocol_error(boost::system::error_code ec);
 // Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade.
 void remove_hop_by_hop(http::fields& fields);
 
+// RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE. Only these are
+// ever sent upstream twice (a stale connection, a 401 replay).
+bool is_idempotent(http::verb method);
+
 // A client's X-Request-Id when it is sane (1..128 visible ASCII characters),
 // else a new random 128-bit id in hex.
 std::string request_id_for(std::string_view from_client);

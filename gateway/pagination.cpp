@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -105,6 +106,23 @@ std::variant<page_window, gateway_error> parse_page_query(std::string_view query
     else
         w.offset = position.value_or(0);
     return w;
+}
+
+std::optional<gateway_error> refuse_reserved(const page_window& w, const std::vector<std::string_view>& reserved)
+{
+    if (w.rest.empty() || reserved.empty())
+        return std::nullopt;
+    auto parsed = boost::urls::parse_query(boost::core::string_view(w.rest.data(), w.rest.size()));
+    if (!parsed)
+        return std::nullopt;  // parse_page_query() checked the same text
+    for (const auto& p : *parsed) {
+        const std::string name = p.key.decode();
+        if (std::find(reserved.begin(), reserved.end(), name) != reserved.end())
+            return bad_query("query parameter '" + name +
+                             "' is the backend's own pagination; page with page+page_size, offset+limit or "
+                             "Offset+Limit instead");
+    }
+    return std::nullopt;
 }
 
 std::string page_link(std::string_view client_path, const page_window& w, std::uint64_t offset)

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace bg {
 
@@ -42,6 +43,10 @@ struct page_window {
 // `query`: what follows '?' in the client's target (encoded), may be empty.
 std::variant<page_window, gateway_error> parse_page_query(std::string_view query,
                                                           const config::pagination_settings& settings);
+
+// A 400 when one of the client's other parameters has a name the upstream's
+// dialect owns (it would clash with the plan's), else nothing.
+std::optional<gateway_error> refuse_reserved(const page_window& w, const std::vector<std::string_view>& reserved);
 
 // The client's target for the window starting at `offset` (same limit, same
 // style, same other parameters), relative: "/cpm/policies/?status=x&page=3&page_size=20".

@@ -25,7 +25,6 @@
 
 #include <openssl/ssl.h>
 
-#include <map>
 #include <optional>
 
 namespace bg {
@@ -45,12 +44,6 @@ struct upstream_exchange {
     std::unique_ptr<http::response_parser<http::empty_body>> parser;
 };
 using exchange_result = std::variant<upstream_exchange, gateway_error>;
-
-bool idempotent(http::verb m)
-{
-    return m == http::verb::get || m == http::verb::head || m == http::verb::options || m == http::verb::put ||
-           m == http::verb::delete_ || m == http::verb::trace;
-}
 
 // The errors a pooled connection gives when the upstream closed it while idle.
 bool stale_connection(boost::system::error_code ec)
@@ -322,7 +315,7 @@ private:
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, client_keep_alive_);
         bool rejected = rejected_credentials(std::get<upstream_exchange>(result), adapter, req);
-        const bool replayable = idempotent(req.method());
+        const bool replayable = is_idempotent(req.method());
         if (rejected && replayable) {
             // One re-login and one replay: the body is buffered and the method
             // idempotent, so sending it again cannot run anything twice. A POST
@@ -364,16 +357,20 @@ private:
                                     access_entry& log, bool keep_alive)
     {
         const auto res = co_await read_small_response(ex, backend_index);
+        const auto e = credentials_refused(backend_index, why, std::get_if<adapters::upstream_response>(&res));
+        co_return co_await write_problem(e, log, keep_alive);
+    }
+
+    gateway_error credentials_refused(std::size_t backend_index, std::string_view why,
+                                      const adapters::upstream_response* res) const
+    {
         gateway_error e{errc::upstream_auth_failed,
                         "backend '" + cfg().backends[backend_index].name +
-                            "' refused the gateway's credentials (status 401) " + why,
+                            "' refused the gateway's credentials (status 401) " + std::string(why),
                         401, {}};
-        if (res && !res->body().empty()) {
-            boost::system::error_code ec;
-            auto parsed = boost::json::parse(res->body(), ec);
-            e.upstream_body = ec ? boost::json::value(res->body()) : std::move(parsed);
-        }
-        co_return co_await write_problem(e, log, keep_alive);
+        if (res && !res->body().empty())
+            e.upstream_body = upstream_body_value(res->body());
+        return e;
     }
 
     static constexpr std::uint64_t worth_reading = 64 * 1024;
@@ -383,22 +380,27 @@ private:
         return ex.parser->is_done() || (length && *length <= worth_reading);
     }
 
-    // Reads a small response (an error's) whole and gives the connection back
-    // to the pool; a large or endless body is not worth reading: nullopt, and
-    // the connection closes.
-    awaitable<std::optional<adapters::upstream_response>> read_small_response(upstream_exchange& ex,
-                                                                               std::size_t backend_index)
+    // Reads a small response (see small_response()) whole and gives the
+    // connection back to the pool; the upstream's failure mid-body is the
+    // error (and the connection closes).
+    awaitable<adapters::upstream_result> read_small_response(upstream_exchange& ex, std::size_t backend_index)
     {
-        if (!small_response(ex))
-            co_return std::nullopt;
+        const auto& backend = cfg().backends[backend_index];
+        if (!small_response(ex)) {
+            const gateway_error e{errc::upstream_bad_response,
+                                  "backend '" + backend.name + "' sent a larger answer than expected", {}, {}};
+            co_return e;
+        }
         http::response_parser<http::string_body> body{std::move(*ex.parser)};
         body.body_limit(worth_reading);
         auto& conn = ex.conn;
         if (!body.is_done()) {
             auto [ec, n] = co_await std::visit(
                 [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
-            if (ec)
-                co_return std::nullopt;
+            if (ec) {
+                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+                co_return upstream_error(backend, ec, true);
+            }
         }
         if (body.get().keep_alive())
             w_.pool(backend_index).release(std::move(conn));
@@ -416,11 +418,8 @@ private:
                         "backend '" + cfg().backends[backend_index].name + "' answered " +
                             std::to_string(res.result_int()) + " " + std::string(res.reason()),
                         res.result_int(), {}};
-        if (!res.body().empty()) {
-            boost::system::error_code ec;
-            auto parsed = boost::json::parse(res.body(), ec);
-            e.upstream_body = ec ? boost::json::value(res.body()) : std::move(parsed);
-        }
+        if (!res.body().empty())
+            e.upstream_body = upstream_body_value(res.body());
         const auto message = adapter.error_message(res);
         const std::string title = message ? *message : std::string(res.reason());
         co_return co_await write_problem(e, log, keep_alive, title);
@@ -456,6 +455,8 @@ private:
         if (auto* e = std::get_if<gateway_error>(&parsed))
             co_return co_await write_problem(*e, log, client_keep_alive_);
         const auto& w = std::get<page_window>(parsed);
+        if (auto e = refuse_reserved(w, dialect.reserved_parameters()))
+            co_return co_await write_problem(*e, log, client_keep_alive_);
 
         auto& adapter = *w_.rt().adapters[backend_index];
         adapter.build_request(req);
@@ -507,14 +508,8 @@ private:
                 if (res.result_int() >= 400 && dialect.past_the_end(res, j.call))
                     continue;  // the collection ends somewhere before this call
                 if (res.result() == http::status::unauthorized && adapter.renews_credentials()) {
-                    // Refused again after a new login (fetch_one replays once): the
-                    // gateway's credentials, not the client's key, are at fault.
-                    gateway_error e{errc::upstream_auth_failed,
-                                    "backend '" + cfg().backends[backend_index].name +
-                                        "' refused the gateway's credentials (status 401) after a new login",
-                                    401, {}};
-                    if (!res.body().empty())
-                        e.upstream_body = boost::json::value(res.body());
+                    // Refused again after a new login (fetch_one replays once).
+                    const auto e = credentials_refused(backend_index, "after a new login", &res);
                     co_return co_await write_problem(e, log, client_keep_alive_);
                 }
                 if (res.result_int() >= 400)
@@ -706,7 +701,7 @@ private:
             auto conn = std::get<connection_ptr>(std::move(acquired));
             // Only an idempotent request is sent again: a POST the upstream
             // ran before closing must not run twice (RFC 9110 §9.2.2).
-            const bool may_retry = conn->reused && attempt == 0 && idempotent(req.method());
+            const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
             conn->tcp().expires_after(backend.timeouts.request);
             auto [wec, wn] = co_await std::visit(
                 [&](auto& s) { return http::async_write(s, req, use_tuple); }, conn->stream);
@@ -818,19 +813,21 @@ private:
     // goes back to the pool when the exchange ended cleanly.
     awaitable<bool> relay_response(upstream_exchange& ex, const config::backend& backend, access_entry& log)
     {
-        if (ex.parser->get().result_int() >= 400 && small_response(ex)) {
-            // One error format: the vendor's error answer becomes a problem.
+        const bool is_error = ex.parser->get().result_int() >= 400;
+        // Small answers are read whole: an error becomes a problem (one error
+        // format); a success goes out with its head in one write.
+        if (small_response(ex) && (is_error || (!head_request_ && ex.parser->content_length()))) {
             const auto index = static_cast<std::size_t>(&backend - cfg().backends.data());
-            auto res = co_await read_small_response(ex, index);
-            if (res)
-                co_return co_await answer_upstream_error(*res, index, log, client_keep_alive_);
-            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            const gateway_error e{errc::upstream_unreachable,
-                                  "backend '" + backend.name + "' closed the connection in its error answer", {}, {}};
-            co_return co_await write_problem(e, log, false);
+            auto read = co_await read_small_response(ex, index);
+            if (auto* e = std::get_if<gateway_error>(&read))
+                co_return co_await write_problem(*e, log, false);
+            auto& whole = std::get<adapters::upstream_response>(read);
+            if (is_error)
+                co_return co_await answer_upstream_error(whole, index, log, client_keep_alive_);
+            const unsigned status = whole.result_int();
+            remove_hop_by_hop(whole);
+            co_return co_await write_whole(whole, log, status);
         }
-        if (!head_request_ && ex.parser->content_length() && small_response(ex))
-            co_return co_await relay_small(ex, backend, log);
         http::response_parser<http::buffer_body> parser{std::move(*ex.parser)};
         auto& res = parser.get();
         const unsigned upstream_status = res.result_int();
@@ -871,31 +868,6 @@ private:
         if (relayed.failed == relay_side::in)
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         co_return relayed.failed == relay_side::none && keep_alive;
-    }
-
-    // A response with a small known length (most API answers): read whole,
-    // then written with its head in one write; no relay buffer, and an
-    // upstream that fails mid-body still gets the client a 502.
-    awaitable<bool> relay_small(upstream_exchange& ex, const config::backend& backend, access_entry& log)
-    {
-        http::response_parser<http::string_body> parser{std::move(*ex.parser)};
-        parser.body_limit(worth_reading);
-        auto& conn = ex.conn;
-        if (!parser.is_done()) {
-            auto [ec, n] = co_await std::visit(
-                [&](auto& s) { return http::async_read(s, conn->buffer, parser, use_tuple); }, conn->stream);
-            if (ec) {
-                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-                const auto e = upstream_error(backend, ec, true);
-                co_return co_await write_problem(e, log, false);
-            }
-        }
-        auto res = parser.release();
-        if (res.keep_alive())
-            w_.pool(static_cast<std::size_t>(&backend - cfg().backends.data())).release(std::move(conn));
-        const unsigned status = res.result_int();
-        remove_hop_by_hop(res);
-        co_return co_await write_whole(res, log, status);
     }
 
     awaitable<bool> write_problem(const gateway_error& e, access_entry& log, bool keep_alive,

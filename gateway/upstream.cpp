@@ -189,10 +189,7 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
         if (auto* e = std::get_if<gateway_error>(&acquired))
             co_return std::move(*e);
         auto conn = std::get<connection_ptr>(std::move(acquired));
-        const auto m = req.method();
-        const bool idempotent = m == http::verb::get || m == http::verb::head || m == http::verb::options ||
-                                m == http::verb::put || m == http::verb::delete_;
-        const bool may_retry = conn->reused && attempt == 0 && idempotent;
+        const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
         conn->tcp().expires_after(backend.timeouts.request);
         auto [wec, wn] = co_await std::visit(
             [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);

@@ -165,12 +165,10 @@ std::optional<std::chrono::seconds> positive_seconds(std::string_view text)
 
 gateway_error login_failed(const config::backend& b, std::string_view what, const upstream_response& res)
 {
-    boost::system::error_code ec;
-    auto body = boost::json::parse(res.body(), ec);
     gateway_error e{errc::upstream_auth_failed,
                     "backend '" + b.name + "': " + std::string(what) + " failed with status " +
                         std::to_string(res.result_int()),
-                    res.result_int(), ec ? boost::json::value(res.body()) : std::move(body)};
+                    res.result_int(), upstream_body_value(res.body())};
     return e;
 }
 

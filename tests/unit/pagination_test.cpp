@@ -105,6 +105,18 @@ BOOST_AUTO_TEST_CASE(bad_parameters_are_400_naming_the_parameter)
     }
 }
 
+// A dialect's own parameter among the client's others would clash with the plan.
+BOOST_AUTO_TEST_CASE(a_dialects_reserved_parameter_is_refused)
+{
+    const std::vector<std::string_view> reserved{"cursor", "page_token"};
+    BOOST_TEST(!refuse_reserved(window("status=a&offset=0"), reserved).has_value());
+    BOOST_TEST(!refuse_reserved(window("cursor=x"), {}).has_value());
+    const auto e = refuse_reserved(window("status=a&page%5Ftoken=x&limit=2"), reserved);
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(status_of(e->code) == 400u);
+    BOOST_TEST(e->detail.find("'page_token'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(links_follow_the_clients_style)
 {
     const auto check = [](std::string_view query, std::optional<std::uint64_t> total, std::size_t items,
