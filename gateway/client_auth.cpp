@@ -1,7 +1,8 @@
 #include "gateway/client_auth.hpp"
 
+#include "adapters/common/crypto.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
@@ -54,8 +55,7 @@ std::variant<const principal*, gateway_error> client_auth::authenticate(const ht
     if (key.empty())
         return gateway_error{errc::unauthorized,
                              "send the gateway key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", {}, {}};
-    config::sha256_digest digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+    const auto digest = crypto::sha256(key);  // (a kept context: no per-request fetch)
     // Every entry is compared, with no early exit, so timing does not tell
     // which (or whether a) key matched.
     const principal* found = nullptr;

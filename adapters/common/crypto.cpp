@@ -1,7 +1,8 @@
 #include "adapters/common/crypto.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <new>
@@ -10,14 +11,52 @@ namespace bg::crypto {
 
 namespace {
 
-const EVP_MD* evp_md(digest_algorithm alg)
-{
-    switch (alg) {
-    case digest_algorithm::sha1: return EVP_sha1();
-    case digest_algorithm::sha256: return EVP_sha256();
-    case digest_algorithm::sha512: return EVP_sha512();
+// OpenSSL 3 looks an algorithm up by name ("fetch") on every one-shot call
+// (EVP_Digest with EVP_sha256(), HMAC()), under a lock, and allocates a
+// context for it; on the request path (client keys, SigV4: six digests and
+// MACs a request) that costs more than the hashing. So each thread fetches
+// once and keeps its contexts; a MAC context is re-keyed for each use.
+struct thread_contexts {
+    EVP_MD* md[3] = {};
+    EVP_MD_CTX* digest = nullptr;
+    EVP_MAC* hmac = nullptr;
+    EVP_MAC_CTX* mac[3] = {};
+
+    thread_contexts()
+    {
+        static constexpr const char* names[] = {"SHA1", "SHA256", "SHA512"};
+        for (int i = 0; i < 3; ++i)
+            md[i] = EVP_MD_fetch(nullptr, names[i], nullptr);
+        digest = EVP_MD_CTX_new();
+        hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+        for (int i = 0; hmac && i < 3; ++i) {
+            mac[i] = EVP_MAC_CTX_new(hmac);
+            OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(names[i]), 0),
+                OSSL_PARAM_construct_end()};
+            if (mac[i] && EVP_MAC_CTX_set_params(mac[i], params) != 1) {
+                EVP_MAC_CTX_free(mac[i]);
+                mac[i] = nullptr;
+            }
+        }
     }
-    return EVP_sha256();
+    ~thread_contexts()
+    {
+        for (auto* c : mac)
+            EVP_MAC_CTX_free(c);
+        EVP_MAC_free(hmac);
+        EVP_MD_CTX_free(digest);
+        for (auto* m : md)
+            EVP_MD_free(m);
+    }
+    thread_contexts(const thread_contexts&) = delete;
+    thread_contexts& operator=(const thread_contexts&) = delete;
+};
+
+thread_contexts& contexts()
+{
+    thread_local thread_contexts c;
+    return c;
 }
 
 // OpenSSL fails these only when it cannot allocate: treat it as such.
@@ -27,36 +66,56 @@ void check(int openssl_ok)
         throw std::bad_alloc();
 }
 
+// An empty span may have a null data(); OpenSSL wants a pointer even for empty input.
+const std::uint8_t* bytes_of(std::span<const std::uint8_t> s)
+{
+    static constexpr std::uint8_t empty = 0;
+    return s.empty() ? &empty : s.data();
+}
+
 }  // namespace
 
 sha256_digest sha256(std::string_view data)
 {
+    auto& c = contexts();
+    check(c.md[1] && c.digest ? 1 : 0);
     sha256_digest out{};
     unsigned int size = 0;
-    check(EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr));
+    check(EVP_DigestInit_ex2(c.digest, c.md[1], nullptr));
+    check(EVP_DigestUpdate(c.digest, data.data(), data.size()));
+    check(EVP_DigestFinal_ex(c.digest, out.data(), &size));
     return out;
 }
+
+namespace {
+
+// The MAC into `out` (at least the digest's size); its length.
+std::size_t mac_into(digest_algorithm alg, std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
+                     std::uint8_t* out, std::size_t capacity)
+{
+    auto* ctx = contexts().mac[static_cast<int>(alg)];
+    check(ctx ? 1 : 0);
+    std::size_t size = 0;
+    check(EVP_MAC_init(ctx, bytes_of(key), key.size(), nullptr));
+    check(EVP_MAC_update(ctx, bytes_of(data), data.size()));
+    check(EVP_MAC_final(ctx, out, &size, capacity));
+    return size;
+}
+
+}  // namespace
 
 std::vector<std::uint8_t> hmac(digest_algorithm alg, std::span<const std::uint8_t> key,
                                std::span<const std::uint8_t> data)
 {
-    // An empty span may have a null data(); OpenSSL wants a pointer even for an empty key.
-    static constexpr std::uint8_t empty = 0;
-    const EVP_MD* md = evp_md(alg);
-    std::vector<std::uint8_t> out(static_cast<std::size_t>(EVP_MD_get_size(md)));
-    unsigned int size = 0;
-    const std::uint8_t* result = HMAC(md, key.empty() ? &empty : key.data(), static_cast<int>(key.size()),
-                                      data.empty() ? &empty : data.data(), data.size(), out.data(), &size);
-    check(result != nullptr ? 1 : 0);
-    out.resize(size);
-    return out;
+    std::uint8_t out[EVP_MAX_MD_SIZE];
+    const auto size = mac_into(alg, key, data, out, sizeof out);
+    return {out, out + size};
 }
 
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view data)
 {
-    auto mac = hmac(digest_algorithm::sha256, key, as_bytes(data));
     sha256_digest out{};
-    std::copy(mac.begin(), mac.end(), out.begin());
+    check(mac_into(digest_algorithm::sha256, key, as_bytes(data), out.data(), out.size()) == out.size() ? 1 : 0);
     return out;
 }
 

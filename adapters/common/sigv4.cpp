@@ -277,6 +277,36 @@ std::string signature(const signing_key_bytes& key, std::string_view string_to_s
     return encoding::hex(crypto::hmac_sha256(key, string_to_sign));
 }
 
+namespace {
+
+// The signing key changes with the date (once a day) and the credentials, not
+// with the request: each thread keeps the last one it derived (four HMACs
+// saved a request). The secret is kept as its SHA-256, never as itself.
+const signing_key_bytes& cached_signing_key(std::string_view secret_access_key, std::string_view date,
+                                            std::string_view region, std::string_view service)
+{
+    struct entry {
+        crypto::sha256_digest secret{};
+        std::string date, region, service;
+        signing_key_bytes key{};
+        bool valid = false;
+    };
+    thread_local entry last;
+    const auto secret = crypto::sha256(secret_access_key);
+    if (!last.valid || last.secret != secret || last.date != date || last.region != region ||
+        last.service != service) {
+        last.key = signing_key(secret_access_key, date, region, service);
+        last.secret = secret;
+        last.date = date;
+        last.region = region;
+        last.service = service;
+        last.valid = true;
+    }
+    return last.key;
+}
+
+}  // namespace
+
 // ---- Task 4 ------------------------------------------------------------------
 
 std::string authorization_header(std::string_view access_key_id, std::string_view scope,
@@ -309,8 +339,8 @@ signing_result sign(const request_view& req, const credentials& creds, std::stri
                           canonical_headers(to_sign), names, payload_hash);
     const std::string scope = credential_scope(date, region, service);
     result.string_to_sign = string_to_sign(date_time, scope, result.canonical_request);
-    const std::string sig =
-        signature(signing_key(creds.secret_access_key, date, region, service), result.string_to_sign);
+    const std::string sig = signature(cached_signing_key(creds.secret_access_key, date, region, service),
+                                      result.string_to_sign);
     added.push_back({"Authorization", authorization_header(creds.access_key_id, scope, names, sig)});
     result.headers = std::move(added);
     return result;

@@ -7,7 +7,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -266,23 +267,63 @@ std::string hex(std::span<const unsigned char> bytes) {
     return out;
 }
 
+namespace {
+
+// One-shot EVP_Digest/HMAC() look the algorithm up (under a lock) and allocate
+// on every call; the simulator checks a signature per request, so each thread
+// keeps its fetched algorithms and contexts (the verification itself is unchanged).
+struct kept_contexts {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* digest_ctx = EVP_MD_CTX_new();
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* mac_ctx = nullptr;
+    kept_contexts() {
+        if (!md || !digest_ctx || !mac) throw std::runtime_error("OpenSSL: SHA-256/HMAC unavailable");
+        mac_ctx = EVP_MAC_CTX_new(mac);
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
+                               OSSL_PARAM_construct_end()};
+        if (!mac_ctx || EVP_MAC_CTX_set_params(mac_ctx, params) != 1)
+            throw std::runtime_error("OpenSSL: HMAC-SHA256 context");
+    }
+    ~kept_contexts() {
+        EVP_MAC_CTX_free(mac_ctx);
+        EVP_MAC_free(mac);
+        EVP_MD_CTX_free(digest_ctx);
+        EVP_MD_free(md);
+    }
+    kept_contexts(const kept_contexts&) = delete;
+    kept_contexts& operator=(const kept_contexts&) = delete;
+};
+
+kept_contexts& contexts() {
+    thread_local kept_contexts c;
+    return c;
+}
+
+}  // namespace
+
 digest sha256(std::string_view data) {
+    auto& c = contexts();
     digest out{};
     unsigned int size = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 || size != out.size())
-        throw std::runtime_error("EVP_Digest(SHA-256) failed");
+    if (EVP_DigestInit_ex2(c.digest_ctx, c.md, nullptr) != 1 ||
+        EVP_DigestUpdate(c.digest_ctx, data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(c.digest_ctx, out.data(), &size) != 1 || size != out.size())
+        throw std::runtime_error("SHA-256 failed");
     return out;
 }
 
 std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
 
 digest hmac_sha256(std::span<const unsigned char> key, std::string_view data) {
+    static constexpr unsigned char none = 0;
+    auto* ctx = contexts().mac_ctx;
     digest out{};
-    unsigned int size = 0;
+    std::size_t size = 0;
     const auto bytes = as_bytes(data);
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes.data(), bytes.size(), out.data(), &size) ==
-            nullptr ||
-        size != out.size())
+    if (EVP_MAC_init(ctx, key.empty() ? &none : key.data(), key.size(), nullptr) != 1 ||
+        EVP_MAC_update(ctx, bytes.empty() ? &none : bytes.data(), bytes.size()) != 1 ||
+        EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1 || size != out.size())
         throw std::runtime_error("HMAC(SHA-256) failed");
     return out;
 }
@@ -562,7 +603,20 @@ verdict verify(const message& m, const policy& p, const credentials_lookup& look
                     "The request target '" + std::string(m.target) +
                         "' is not a path starting with '/' or holds a malformed percent-escape.");
     const auto sts = string_to_sign(amz_date, credential_scope(a->date, a->region, a->service), *creq);
-    const auto expected = signature(signing_key(creds->secret_access_key, a->date, a->region, a->service), sts);
+    // (A real service keeps derived keys too: the key changes once a day per credential and scope.)
+    thread_local struct {
+        std::string secret, date, region, service;
+        digest key{};
+    } last;
+    if (last.secret != creds->secret_access_key || last.date != a->date || last.region != a->region ||
+        last.service != a->service) {
+        last.key = signing_key(creds->secret_access_key, a->date, a->region, a->service);
+        last.secret = creds->secret_access_key;
+        last.date = a->date;
+        last.region = a->region;
+        last.service = a->service;
+    }
+    const auto expected = signature(last.key, sts);
     // Both are 64 hex digits (parse_authorization checked the one sent).
     if (CRYPTO_memcmp(expected.data(), a->signature.data(), expected.size()) != 0)
         return fail(failure::signature_mismatch,
