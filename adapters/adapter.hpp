@@ -78,8 +78,10 @@ public:
     // asked: `first` .. `first + asked`. Only called when starts_anywhere().
     virtual page_call continue_from(std::uint64_t first, std::uint64_t asked) const;
     // The items and total of a 2xx answer; nullopt when the body is not this
-    // dialect's list (the core then relays the answer as it is).
-    virtual std::optional<list_page> decode(const upstream_response& res) const = 0;
+    // dialect's list (the core then relays the answer as it is). The JSON is
+    // allocated from `storage` (the core passes one arena per client request).
+    virtual std::optional<list_page> decode(const upstream_response& res,
+                                            boost::json::storage_ptr storage = {}) const = 0;
     // A cheap call for the total when answers do not carry it (Backup and
     // DR's HEAD → Actifio-Count): its method and pagination query; nullopt: none.
     virtual std::optional<std::pair<http::verb, std::string>> total_call() const { return std::nullopt; }

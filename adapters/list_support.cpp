@@ -20,10 +20,10 @@ std::optional<std::string_view> below_base(std::string_view upstream_path, std::
     return rest;
 }
 
-std::optional<boost::json::value> parse_json(std::string_view body)
+std::optional<boost::json::value> parse_json(std::string_view body, boost::json::storage_ptr storage)
 {
     boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
+    auto v = boost::json::parse(body, ec, std::move(storage));
     if (ec)
         return std::nullopt;
     return v;

@@ -20,7 +20,7 @@ namespace bg::adapters::lists {
 std::optional<std::string_view> below_base(std::string_view upstream_path, std::string_view base_path);
 
 // The body as a JSON value; nullopt when it is not one JSON text.
-std::optional<boost::json::value> parse_json(std::string_view body);
+std::optional<boost::json::value> parse_json(std::string_view body, boost::json::storage_ptr storage = {});
 
 // A JSON number that is a whole number ≥ 0 (an integer, not a double); nullopt otherwise.
 std::optional<std::uint64_t> whole_number(const boost::json::value* v);

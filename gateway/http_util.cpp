@@ -98,4 +98,52 @@ std::string forwarded_for(std::string_view existing, std::string_view client_ip)
     return out;
 }
 
+namespace {
+
+void append_version(std::string& out, unsigned version)
+{
+    out += "HTTP/";
+    out += static_cast<char>('0' + version / 10 % 10);
+    out += '.';
+    out += static_cast<char>('0' + version % 10);
+}
+
+void append_fields(std::string& out, const http::fields& fields)
+{
+    for (const auto& f : fields) {
+        out += f.name_string();
+        out += ": ";
+        out += f.value();
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
+}  // namespace
+
+void append_head(std::string& out, const http::request_header<>& head)
+{
+    out += head.method_string();
+    out += ' ';
+    out += head.target();
+    out += ' ';
+    append_version(out, head.version());
+    out += "\r\n";
+    append_fields(out, head);
+}
+
+void append_head(std::string& out, const http::response_header<>& head)
+{
+    append_version(out, head.version());
+    const unsigned status = head.result_int();
+    out += ' ';
+    out += static_cast<char>('0' + status / 100 % 10);
+    out += static_cast<char>('0' + status / 10 % 10);
+    out += static_cast<char>('0' + status % 10);
+    out += ' ';
+    out += head.reason();
+    out += "\r\n";
+    append_fields(out, head);
+}
+
 }  // namespace bg

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
 
 #include <string>
 #include <string_view>
@@ -33,5 +34,14 @@ std::string combined_values(const http::fields& fields, std::string_view name);
 
 // Appends `client_ip` to an existing X-Forwarded-For list, RFC 7239 style.
 std::string forwarded_for(std::string_view existing, std::string_view client_ip);
+
+// Appends the message head as it goes on the wire (RFC 9112 §2.1): the
+// request or status line, every field line in order, the empty line. For a
+// message whose body is held whole and whose framing fields are already set
+// (Content-Length, never chunked): it and the body then go out in one
+// gathered write, without Beast's serializer and its buffer-sequence layers
+// (about a tenth of a small request's time in the gateway).
+void append_head(std::string& out, const http::request_header<>& head);
+void append_head(std::string& out, const http::response_header<>& head);
 
 }  // namespace bg

@@ -52,6 +52,17 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
     constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
     constexpr std::size_t chunk = 64 * 1024;
     std::unique_ptr<char[]> buf(new char[chunk]);  // (not value-initialized: every byte is written before it is read)
+    // Both streams' limits end with the relay: whatever uses them next sets
+    // its own (a stale expiry would end that next operation at once).
+    struct expiries_cleared {
+        boost::beast::tcp_stream& a;
+        boost::beast::tcp_stream& b;
+        ~expiries_cleared()
+        {
+            a.expires_never();
+            b.expires_never();
+        }
+    } cleared{boost::beast::get_lowest_layer(in), boost::beast::get_lowest_layer(out)};
     relay_result result;
     do {
         auto& body = p.get().body();

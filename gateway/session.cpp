@@ -7,9 +7,10 @@
 #include "gateway/access_entry.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/pagination.hpp"
-#include "gateway/read_deadline.hpp"
+#include "gateway/deadline.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/route.hpp"
+#include "gateway/tls_server_stream.hpp"
 #include "gateway/worker.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -18,9 +19,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
@@ -76,9 +79,9 @@ private:
 
     awaitable<bool> handshake()
     {
-        if constexpr (std::is_same_v<Stream, tls_stream>) {
-            tcp().expires_after(cfg().limits.header_timeout);
-            auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+        if constexpr (std::is_same_v<Stream, tls_server_stream>) {
+            io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.header_timeout);
+            auto [ec] = co_await stream_.async_handshake(use_tuple);
             co_return !ec;
         }
         co_return true;
@@ -86,8 +89,8 @@ private:
 
     awaitable<void> close()
     {
-        if constexpr (std::is_same_v<Stream, tls_stream>) {
-            tcp().expires_after(std::chrono::seconds(2));
+        if constexpr (std::is_same_v<Stream, tls_server_stream>) {
+            io_deadline deadline(w_.deadlines(), tcp(), std::chrono::seconds(2));
             co_await stream_.async_shutdown(use_tuple);
         }
         boost::system::error_code ignored;
@@ -99,8 +102,8 @@ private:
     {
         if (buffer_.size() > 0)
             return true;
-        if constexpr (std::is_same_v<Stream, tls_stream>)
-            return SSL_pending(const_cast<Stream&>(stream_).native_handle()) > 0;
+        if constexpr (std::is_same_v<Stream, tls_server_stream>)
+            return stream_.has_pending();
         return false;
     }
 
@@ -113,7 +116,7 @@ private:
         if (buffer_.capacity() > 4 * first_read_size)
             buffer_.shrink_to_fit();  // an idle connection keeps little memory
         w_.mark_idle(&tcp(), true);
-        tcp().expires_after(cfg().limits.idle_timeout);
+        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.idle_timeout);
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(first_read_size), use_tuple);
         w_.mark_idle(&tcp(), false);
         if (ec)
@@ -136,7 +139,7 @@ private:
             parser.body_limit(cfg().limits.max_body_bytes);
             boost::system::error_code ec;
             {
-                read_deadline deadline(tcp(), cfg().limits.header_timeout);
+                io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.header_timeout);
                 auto [rec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
                 ec = deadline.outcome(rec);
             }
@@ -280,7 +283,7 @@ private:
         if (!expect_continue_)
             co_return true;
         http::response<http::empty_body> cont{http::status::continue_, 11};
-        tcp().expires_after(cfg().limits.body_timeout);
+        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
         auto [ec, n] = co_await http::async_write(stream_, cont, use_tuple);
         co_return !ec;
     }
@@ -292,7 +295,7 @@ private:
         if (!parser.is_done()) {
             boost::system::error_code ec;
             {
-                read_deadline deadline(tcp(), cfg().limits.body_timeout);
+                io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
                 auto [rec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple);
                 ec = deadline.outcome(rec);
             }
@@ -395,8 +398,13 @@ private:
         body.body_limit(worth_reading);
         auto& conn = ex.conn;
         if (!body.is_done()) {
-            auto [ec, n] = co_await std::visit(
-                [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
+            boost::system::error_code ec;
+            {
+                io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
+                auto [rec, n] = co_await std::visit(
+                    [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
+                ec = deadline.outcome(rec);
+            }
             if (ec) {
                 w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
                 co_return upstream_error(backend, ec, true);
@@ -485,6 +493,12 @@ private:
             --budget;
         }
 
+        // Every answer's JSON, and the envelope's items, in one arena freed
+        // with the request: a page of items is hundreds of small values, and
+        // one malloc each cost more than parsing them. Moving a value within
+        // one storage moves it; across storages it would copy.
+        boost::json::monotonic_resource arena(16 * 1024);
+        const boost::json::storage_ptr storage(&arena);
         // The window's items by position (offset + i); a gap ends the answer.
         std::vector<std::optional<boost::json::value>> window_items(static_cast<std::size_t>(w.limit));
         bool any_item = false;
@@ -514,7 +528,8 @@ private:
                 }
                 if (res.result_int() >= 400)
                     co_return co_await answer_upstream_error(res, backend_index, log, client_keep_alive_);
-                auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;
+                auto page =
+                    res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res, storage) : std::nullopt;
                 if (!page && first_round && jobs.size() == 1)
                     co_return co_await write_upstream_as_is(res, log);  // not a list after all
                 if (!page) {
@@ -576,7 +591,7 @@ private:
             }
         }
 
-        page_answer a;
+        page_answer a{boost::json::array(storage), {}, {}, {}};
         a.items.reserve(window_items.size());
         for (auto& slot : window_items) {
             if (!slot)
@@ -674,8 +689,11 @@ private:
         res.prepare_payload();
         if (head_request_)
             res.content_length(length);
-        tcp().expires_after(cfg().limits.body_timeout);
-        auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+        wire_head_.clear();
+        append_head(wire_head_, res.base());  // (Content-Length is set: never chunked)
+        const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(res.body())};
+        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, pieces, use_tuple);
         log.upstream_status = upstream_status;
         log.bytes_out = length;
         log.finish(res.result_int(), static_cast<bool>(ec));
@@ -702,9 +720,18 @@ private:
             // Only an idempotent request is sent again: a POST the upstream
             // ran before closing must not run twice (RFC 9110 §9.2.2).
             const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
-            conn->tcp().expires_after(backend.timeouts.request);
-            auto [wec, wn] = co_await std::visit(
-                [&](auto& s) { return http::async_write(s, req, use_tuple); }, conn->stream);
+            // The body is whole and framed by Content-Length (prepare_payload):
+            // head and body go out in one gathered write.
+            wire_head_.clear();
+            append_head(wire_head_, req.base());
+            const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(req.body())};
+            boost::system::error_code wec;
+            {
+                io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
+                auto [ec, wn] = co_await std::visit(
+                    [&](auto& s) { return asio::async_write(s, pieces, use_tuple); }, conn->stream);
+                wec = deadline.outcome(ec);
+            }
             if (wec) {
                 if (may_retry && stale_connection(wec))
                     continue;
@@ -722,15 +749,16 @@ private:
     awaitable<exchange_result> read_upstream_head(connection_ptr& conn, const config::backend& backend)
     {
         std::unique_ptr<http::response_parser<http::empty_body>> parser;
-        conn->tcp().expires_after(backend.timeouts.request);
+        io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
         for (bool first = true;; first = false) {
             parser = std::make_unique<http::response_parser<http::empty_body>>();
             parser->body_limit(boost::none);  // bodies stream; no size is too large
             parser->header_limit(64 * 1024);
             if (head_request_)
                 parser->skip(true);
-            auto [ec, n] = co_await std::visit(
+            auto [rec, n] = co_await std::visit(
                 [&](auto& s) { return http::async_read_header(s, conn->buffer, *parser, use_tuple); }, conn->stream);
+            const auto ec = deadline.outcome(rec);
             last_read_stale_ = first && ec && stale_connection(ec) && n == 0;
             if (ec) {
                 w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
@@ -850,10 +878,10 @@ private:
         http::response_serializer<http::buffer_body> serializer{res};
         relay_result relayed;
         if (!body_allowed) {
-            tcp().expires_after(cfg().limits.body_timeout);
+            io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
             auto [ec, n] = co_await http::async_write_header(stream_, serializer, use_tuple);
             relayed.failed = ec ? relay_side::out : relay_side::none;
-            relayed.ec = ec;
+            relayed.ec = deadline.outcome(ec);
         } else {
             const auto limits = relay_limits{backend.timeouts.request, cfg().limits.body_timeout};
             relayed = co_await std::visit(
@@ -887,7 +915,7 @@ private:
         res.prepare_payload();
         if (head_request_)
             res.content_length(render_problem(e, log.backend, log.request_id, title).size());
-        tcp().expires_after(cfg().limits.body_timeout);
+        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
         auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
         log.bytes_out = res.body().size();
         log.upstream_status = e.upstream_status.value_or(0);
@@ -900,6 +928,7 @@ private:
     bool tls_;
     std::string remote_ip_;
     beast::flat_buffer buffer_{};
+    std::string wire_head_;  // a message head being written (append_head), reused
     unsigned client_version_ = 11;
     bool client_keep_alive_ = true;
     bool head_request_ = false;
@@ -924,7 +953,8 @@ void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls)
     socket.set_option(tcp::no_delay(true), ec);
     beast::tcp_stream tcp_s(std::move(socket));
     if (tls)
-        asio::co_spawn(w.io(), run_session(w, tls_stream(std::move(tcp_s), *tls), true, std::move(ip)),
+        asio::co_spawn(w.io(),
+                       run_session(w, tls_server_stream(std::move(tcp_s), tls->native_handle()), true, std::move(ip)),
                        asio::detached);
     else
         asio::co_spawn(w.io(), run_session(w, std::move(tcp_s), false, std::move(ip)), asio::detached);

@@ -171,7 +171,7 @@ adapters::upstream_client* pool_client::auxiliary()
     if (!auxiliary_pool_)
         return nullptr;
     if (!auxiliary_)
-        auxiliary_ = std::make_unique<pool_client>(*auxiliary_pool_);
+        auxiliary_ = std::make_unique<pool_client>(deadlines_, *auxiliary_pool_);
     return auxiliary_.get();
 }
 
@@ -190,10 +190,12 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
             co_return std::move(*e);
         auto conn = std::get<connection_ptr>(std::move(acquired));
         const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
-        conn->tcp().expires_after(backend.timeouts.request);
-        auto [wec, wn] = co_await std::visit(
+        // One limit for the exchange, as the whole answer is read here.
+        io_deadline deadline(deadlines_, conn->tcp(), backend.timeouts.request);
+        auto [wrote, wn] = co_await std::visit(
             [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
-        if (wec && may_retry)
+        const auto wec = deadline.outcome(wrote);
+        if (wec && may_retry && !deadline.expired())
             continue;
         if (wec)
             co_return upstream_error(backend, wec, false);
@@ -210,17 +212,16 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
             auto [ec, n] = co_await std::visit(
                 [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
                 conn->stream);
-            rec = ec;
+            rec = deadline.outcome(ec);
             received += n;
             if (rec || parser->get().result_int() >= 200 || parser->get().result_int() == 101)
                 break;
         }
-        if (rec && may_retry && received == 0)
+        if (rec && may_retry && received == 0 && !deadline.expired())
             continue;  // the pooled connection had been closed by the upstream
         if (rec)
             co_return upstream_error(backend, rec, true);
         auto res = parser->release();
-        conn->tcp().expires_never();
         if (res.keep_alive())
             pool_.release(std::move(conn));
         co_return res;

@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.hpp"
 #include "config/config.hpp"
+#include "gateway/deadline.hpp"
 #include "gateway/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -99,8 +100,9 @@ public:
     // `pooled`: use a pooled keep-alive connection (replaced once if the
     // upstream closed it while idle: only for idempotent requests), rather
     // than a new one (logins: rare, and must not fail on a stale connection).
-    explicit pool_client(upstream_pool& pool, bool pooled = false, upstream_pool* auxiliary = nullptr)
-        : pool_(pool), pooled_(pooled), auxiliary_pool_(auxiliary)
+    pool_client(deadline_list& deadlines, upstream_pool& pool, bool pooled = false,
+                upstream_pool* auxiliary = nullptr)
+        : deadlines_(deadlines), pool_(pool), pooled_(pooled), auxiliary_pool_(auxiliary)
     {
     }
     pool_client(pool_client&&) = default;
@@ -108,6 +110,7 @@ public:
     upstream_client* auxiliary() override;
 
 private:
+    deadline_list& deadlines_;
     upstream_pool& pool_;
     bool pooled_;
     upstream_pool* auxiliary_pool_;

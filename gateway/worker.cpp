@@ -13,7 +13,7 @@ worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open
 
 void worker::session_opened(beast::tcp_stream* s)
 {
-    sessions_.insert(s);
+    sessions_.emplace(s, false);
     open_connections_.fetch_add(1, std::memory_order_relaxed);
     stats_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
@@ -22,17 +22,14 @@ void worker::session_opened(beast::tcp_stream* s)
 void worker::session_closed(beast::tcp_stream* s)
 {
     sessions_.erase(s);
-    idle_.erase(s);
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
     stats_.connections_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void worker::mark_idle(beast::tcp_stream* s, bool idle)
 {
-    if (idle)
-        idle_.insert(s);
-    else
-        idle_.erase(s);
+    if (auto it = sessions_.find(s); it != sessions_.end())
+        it->second = idle;
 }
 
 void worker::start_draining()
@@ -40,7 +37,11 @@ void worker::start_draining()
     draining_ = true;
     // Cancelling the idle read makes the session end; copy first, as the
     // sessions unregister themselves.
-    for (auto* s : std::vector<beast::tcp_stream*>(idle_.begin(), idle_.end()))
+    std::vector<beast::tcp_stream*> idle;
+    for (const auto& [s, is_idle] : sessions_)
+        if (is_idle)
+            idle.push_back(s);
+    for (auto* s : idle)
         s->cancel();
     for (auto& p : pools_)
         p->close_idle();
@@ -48,7 +49,10 @@ void worker::start_draining()
 
 void worker::close_all()
 {
-    for (auto* s : std::vector<beast::tcp_stream*>(sessions_.begin(), sessions_.end())) {
+    std::vector<beast::tcp_stream*> all;
+    for (const auto& entry : sessions_)
+        all.push_back(entry.first);
+    for (auto* s : all) {
         boost::system::error_code ignored;
         s->socket().shutdown(tcp::socket::shutdown_both, ignored);
         s->cancel();

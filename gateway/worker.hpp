@@ -2,6 +2,7 @@
 // open client connections, its share of the metrics.
 #pragma once
 
+#include "gateway/deadline.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream.hpp"
 
@@ -9,7 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <memory>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 namespace bg {
@@ -27,9 +28,11 @@ public:
     // An upstream_client for the backend's adapter (and its auxiliary origin).
     pool_client client_for(std::size_t backend, bool pooled = false)
     {
-        return pool_client(pool(backend), pooled, auxiliary_pool(backend));
+        return pool_client(deadlines_, pool(backend), pooled, auxiliary_pool(backend));
     }
     metrics& stats() { return stats_; }
+    // The coarse time limits of this event loop's I/O (deadline.hpp).
+    deadline_list& deadlines() { return deadlines_; }
     const metrics& stats() const { return stats_; }
 
     // Connection bookkeeping, for draining: a session is registered while it
@@ -51,8 +54,11 @@ private:
     std::vector<std::unique_ptr<upstream_pool>> pools_;
     std::vector<std::unique_ptr<upstream_pool>> auxiliary_pools_;
     metrics stats_;
-    std::unordered_set<beast::tcp_stream*> sessions_;
-    std::unordered_set<beast::tcp_stream*> idle_;
+    deadline_list deadlines_{io_};
+    // Every open session, and whether it waits for its next request. A map
+    // (not a set of the idle ones): marking idle and busy, once a request
+    // each, then finds the entry and allocates nothing.
+    std::unordered_map<beast::tcp_stream*, bool> sessions_;
     std::atomic<std::size_t>& open_connections_;  // across all workers, for limits.max_connections
     bool draining_ = false;
 };

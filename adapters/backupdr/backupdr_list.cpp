@@ -33,9 +33,10 @@ page_call backupdr_list::continue_from(std::uint64_t first, std::uint64_t asked)
 }
 
 // §5.1: {"count": <items in this answer>, "items": [...]}; the total is not in it.
-std::optional<list_page> backupdr_list::decode(const upstream_response& res) const
+std::optional<list_page> backupdr_list::decode(const upstream_response& res,
+                                               boost::json::storage_ptr storage) const
 {
-    auto body = lists::parse_json(res.body());
+    auto body = lists::parse_json(res.body(), std::move(storage));
     auto* o = body ? body->if_object() : nullptr;
     auto* items = o ? o->if_contains("items") : nullptr;
     if (!items || !items->is_array() || !lists::whole_number(o->if_contains("count")))

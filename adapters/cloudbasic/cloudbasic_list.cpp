@@ -279,9 +279,10 @@ std::vector<page_call> cloudbasic_list::plan(std::uint64_t offset, std::uint64_t
     return {page_call{"", 0, 0}};  // no pagination: the whole list, once
 }
 
-std::optional<list_page> cloudbasic_list::decode(const upstream_response& res) const
+std::optional<list_page> cloudbasic_list::decode(const upstream_response& res,
+                                                 boost::json::storage_ptr storage) const
 {
-    auto body = lists::parse_json(res.body());
+    auto body = lists::parse_json(res.body(), std::move(storage));
     if (!body)
         return std::nullopt;  // XML, or not a list
     boost::json::array* items = body->if_array();

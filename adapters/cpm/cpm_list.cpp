@@ -96,9 +96,10 @@ std::vector<page_call> cpm_list::plan(std::uint64_t offset, std::uint64_t limit,
 // (pagination off, §1.9.1) a bare array of the whole collection, whose size is
 // then the total. A bare array answering a call with page parameters would
 // mean the endpoint does not paginate; cpm_is_list_path lists only those that do.
-std::optional<list_page> cpm_list::decode(const upstream_response& res) const
+std::optional<list_page> cpm_list::decode(const upstream_response& res,
+                                          boost::json::storage_ptr storage) const
 {
-    auto body = lists::parse_json(res.body());
+    auto body = lists::parse_json(res.body(), std::move(storage));
     if (!body)
         return std::nullopt;
     if (auto* all = body->if_array()) {

@@ -59,9 +59,10 @@ std::vector<std::string_view> veeam_list::reserved_parameters() const
 }
 
 // Reference: {"totalCount": N, "results": [...]}.
-std::optional<list_page> veeam_list::decode(const upstream_response& res) const
+std::optional<list_page> veeam_list::decode(const upstream_response& res,
+                                            boost::json::storage_ptr storage) const
 {
-    auto body = lists::parse_json(res.body());
+    auto body = lists::parse_json(res.body(), std::move(storage));
     auto* o = body ? body->if_object() : nullptr;
     const auto total = o ? lists::whole_number(o->if_contains("totalCount")) : std::nullopt;
     auto* results = o ? o->if_contains("results") : nullptr;

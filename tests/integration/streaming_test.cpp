@@ -128,6 +128,54 @@ BOOST_AUTO_TEST_CASE(a_download_over_tls_arrives_intact)
     BOOST_TEST(pattern_mismatch(res.body) == std::string_view::npos);
 }
 
+// The client side's TLS is OpenSSL on the socket itself (tls_server_stream):
+// a reader slower than the gateway makes its writes wait for the socket to
+// drain (SSL_write wants to write), and many records pass in each direction.
+BOOST_AUTO_TEST_CASE(a_tls_download_to_a_slow_reader_arrives_intact)
+{
+    const std::uint64_t size = 6 * MiB + 777;
+    const auto r = curl(args({"--cacert", env().tls.ca_cert.string(), "--limit-rate", "3M",
+                              env().tls_url("/up/bytes?n=" + std::to_string(size))}),
+                        60);
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    const auto& res = r.response();
+    BOOST_TEST(res.status == 200u);
+    BOOST_TEST(res.body.size() == size);
+    BOOST_TEST(pattern_mismatch(res.body) == std::string_view::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_tls_upload_streams_to_the_upstream)
+{
+    const std::uint64_t size = 24 * MiB + 5;
+    const auto file = env().dir / "tls-upload.bin";
+    const auto fnv = write_pattern_file(file, size);
+    const auto r = curl(args({"--cacert", env().tls.ca_cert.string(), "-T", file.string(),
+                              env().tls_url("/up/echo?upload")}),
+                        120);
+    fs::remove(file);
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    BOOST_TEST_REQUIRE(r.response().status == 200u);
+    const auto doc = r.response().json();
+    BOOST_TEST(doc.at("body_bytes").to_number<std::uint64_t>() == size);
+    BOOST_TEST(doc.at("body_fnv").to_number<std::uint64_t>() == fnv);
+}
+
+// Several requests on one TLS connection (curl reuses it): each small answer
+// is written as one record (head and body gathered), and the connection
+// stays usable between them.
+BOOST_AUTO_TEST_CASE(small_answers_on_one_tls_connection)
+{
+    std::vector<std::string> a{"--cacert", env().tls.ca_cert.string(), "-s", "-w",
+                               "%{http_code} %{size_download} %{num_connects}\\n"};
+    for (int i = 0; i < 5; ++i) {
+        a.insert(a.end(), {"-o", "/dev/null"});
+        a.push_back(env().tls_url("/up/bytes?n=" + std::to_string(100 + i)));
+    }
+    const auto r = curl_raw(args(a), 30);
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out == "200 100 1\n200 101 0\n200 102 0\n200 103 0\n200 104 0\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_chunked_response_is_rechunked_for_http_1_1)
 {
     const std::uint64_t size = 300001;
