@@ -31,6 +31,9 @@ def derive(r):
     r["socket_errors"] = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"]
     r["errors"] = r["socket_errors"] + w["non2xx"] + w["bad_body"]
     r["peak_rss_mib"] = round(r["peak_rss_kib"] / 1024, 1)
+    # the system's own CPU per request (user + system time over the run)
+    if r.get("cpu_ticks") is not None and w["requests"]:
+        r["cpu_us_per_req"] = round(r["cpu_ticks"] / r["clk_tck"] * 1e6 / w["requests"], 1)
     return r
 
 
@@ -179,8 +182,12 @@ def rows(doc):
                 if ok(g):
                     compare = f"gw/{r['system']}: {rfmt(ratio(g['rps'], r['rps']))} rps, " \
                               f"{rfmt(ratio(g['p99_ms'], r['p99_ms']))} p99"
+                    if g.get("cpu_us_per_req") and r.get("cpu_us_per_req"):
+                        compare += f", {rfmt(ratio(g['cpu_us_per_req'], r['cpu_us_per_req']))} CPU/req"
             elif r["workload"] in ("W3", "W4") and ok(gw_w1):
                 compare = f"/gw W1: {rfmt(ratio(r['rps'], gw_w1['rps']))} rps"
+                if r.get("cpu_us_per_req") and gw_w1.get("cpu_us_per_req"):
+                    compare += f", {rfmt(ratio(r['cpu_us_per_req'], gw_w1['cpu_us_per_req']))} CPU/req"
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
         if ok(r) and r["stats"].get("connects_in_window"):
@@ -188,10 +195,10 @@ def rows(doc):
         if ok(r):
             out.append([what, r["system"], str(r["threads"]), str(r["conns"]), fmt(r["rps"]),
                         fmt(r["p50_ms"], "{:.2f}"), fmt(r["p99_ms"], "{:.2f}"), str(r["errors"]),
-                        fmt(r["peak_rss_mib"], "{:.1f}"), compare])
+                        fmt(r["peak_rss_mib"], "{:.1f}"), fmt(r.get("cpu_us_per_req"), "{:.1f}"), compare])
         else:
             out.append([what, r["system"], str(r["threads"]), str(r["conns"]), r["status"].upper(),
-                        "-", "-", "-", "-", (r.get("reason") or "")[:70]])
+                        "-", "-", "-", "-", "-", (r.get("reason") or "")[:70]])
     return out
 
 
@@ -212,7 +219,7 @@ def hold_rows(doc):
 
 
 LOAD_HEAD = ["workload", "system", "thr", "conns", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MiB",
-             "ratio"]
+             "CPU µs/req", "ratio"]
 HOLD_HEAD = ["system", "conns", "", "RSS before MiB", "RSS held MiB", "KiB/conn", "2xx after hold",
              "errors"]
 
