@@ -69,12 +69,21 @@ std::vector<header> canonicalize(std::span<const header_view> headers)
     return merged;
 }
 
-bool hop_may_change(std::string_view lower_name)
+// ASCII case-insensitive equality (header names), without a lowercased copy.
+bool iequal(std::string_view a, std::string_view b)
+{
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
+               return lower(x) == lower(y);
+           });
+}
+
+bool hop_may_change(std::string_view name)
 {
     static constexpr std::array<std::string_view, 12> names = {
         "authorization", "connection",        "expect",  "keep-alive", "proxy-authorization", "proxy-connection", "te",
         "trailer",       "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
-    return std::find(names.begin(), names.end(), lower_name) != names.end();
+    return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return iequal(n, name); });
 }
 
 // The headers sign() adds, in the order they are returned (Authorization last).
@@ -89,10 +98,10 @@ std::vector<header> added_headers(const credentials& creds, std::string_view dat
     return added;
 }
 
-bool is_added(const std::vector<header>& added, std::string_view lower_name)
+bool is_added(const std::vector<header>& added, std::string_view name)
 {
-    return lower_name == "authorization" ||
-           std::any_of(added.begin(), added.end(), [&](const header& h) { return lowercase(h.name) == lower_name; });
+    return iequal(name, "authorization") ||
+           std::any_of(added.begin(), added.end(), [&](const header& h) { return iequal(h.name, name); });
 }
 
 // The request's own headers that are signed, then the added ones that are.
@@ -100,13 +109,12 @@ std::vector<header_view> headers_to_sign(std::span<const header_view> sent, cons
                                          const options& opts)
 {
     std::vector<header_view> out;
-    for (const auto& h : sent) {
-        auto name = lowercase(h.name);
-        if (!hop_may_change(name) && !is_added(added, name))
+    out.reserve(sent.size() + added.size());
+    for (const auto& h : sent)
+        if (!hop_may_change(h.name) && !is_added(added, h.name))
             out.push_back(h);
-    }
     for (const auto& h : added)
-        if (opts.sign_session_token || lowercase(h.name) != "x-amz-security-token")
+        if (opts.sign_session_token || !iequal(h.name, "x-amz-security-token"))
             out.push_back({h.name, h.value});
     return out;
 }
@@ -188,23 +196,37 @@ std::string canonical_header_value(std::string_view value)
     }
 }
 
-std::string canonical_headers(std::span<const header_view> headers)
+namespace {
+
+std::string canonical_lines(const std::vector<header>& canonical)
 {
     std::string out;
-    for (const auto& h : canonicalize(headers))
+    for (const auto& h : canonical)
         out.append(h.name).append(":").append(h.value).append("\n");
     return out;
 }
 
-std::string signed_headers(std::span<const header_view> headers)
+std::string signed_names(const std::vector<header>& canonical)
 {
     std::string out;
-    for (const auto& h : canonicalize(headers)) {
+    for (const auto& h : canonical) {
         if (!out.empty())
             out.push_back(';');
         out.append(h.name);
     }
     return out;
+}
+
+}  // namespace
+
+std::string canonical_headers(std::span<const header_view> headers)
+{
+    return canonical_lines(canonicalize(headers));
+}
+
+std::string signed_headers(std::span<const header_view> headers)
+{
+    return signed_names(canonicalize(headers));
 }
 
 std::string hashed_payload(std::string_view body)
@@ -331,12 +353,13 @@ signing_result sign(const request_view& req, const credentials& creds, std::stri
     std::vector<header> added = added_headers(creds, date_time, payload_hash, opts);
     // to_sign holds views of `added`: `added` stays untouched until the signature is made.
     const std::vector<header_view> to_sign = headers_to_sign(req.headers, added, opts);
-    const std::string names = signed_headers(to_sign);
+    const std::vector<header> canonical = canonicalize(to_sign);  // (once, for both of its uses)
+    const std::string names = signed_names(canonical);
 
     signing_result result;
     result.canonical_request =
         canonical_request(req.method, canonical_uri(req.path, opts.double_encode), canonical_query(req.query),
-                          canonical_headers(to_sign), names, payload_hash);
+                          canonical_lines(canonical), names, payload_hash);
     const std::string scope = credential_scope(date, region, service);
     result.string_to_sign = string_to_sign(date_time, scope, result.canonical_request);
     const std::string sig = signature(cached_signing_key(creds.secret_access_key, date, region, service),
