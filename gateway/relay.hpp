@@ -18,6 +18,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -63,6 +64,9 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
             b.expires_never();
         }
     } cleared{boost::beast::get_lowest_layer(in), boost::beast::get_lowest_layer(out)};
+    // Room for a piece at a time: Beast reads no more than the buffer's free
+    // room (at least 512 bytes), and the parser keeps emptying it.
+    in_buffer.reserve(std::max(in_buffer.capacity(), chunk));
     relay_result result;
     do {
         auto& body = p.get().body();

@@ -398,6 +398,7 @@ private:
         body.body_limit(worth_reading);
         auto& conn = ex.conn;
         if (!body.is_done()) {
+            make_room(conn->buffer, body.content_length());
             boost::system::error_code ec;
             {
                 io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);

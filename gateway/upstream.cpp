@@ -105,6 +105,7 @@ awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::connect()
     tcp_s.socket().set_option(tcp::no_delay(true));
 
     auto c = std::make_unique<upstream_connection>(upstream_connection{std::move(tcp_s), {}, {}, false});
+    c->buffer.reserve(initial_room);
     if (!target_.tls()) {
         c->tcp().expires_never();
         co_return std::move(c);
@@ -132,12 +133,22 @@ awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::connect()
     co_return std::move(c);
 }
 
+void make_room(beast::flat_buffer& buffer, boost::optional<std::uint64_t> content_length)
+{
+    const std::uint64_t want = content_length ? buffer.size() + *content_length : kept_room;
+    buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(want, whole_read_room)));
+}
+
 void upstream_pool::release(connection_ptr c)
 {
     if (idle_.size() >= target_.backend().max_idle_connections)
         return;  // dropping it closes it
     c->idle_since = std::chrono::steady_clock::now();
     c->buffer.clear();
+    if (c->buffer.capacity() > kept_room) {
+        c->buffer.shrink_to_fit();  // (empty: gives it all back)
+        c->buffer.reserve(initial_room);
+    }
     idle_.push_back(std::move(c));
 }
 
@@ -210,12 +221,21 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
             if (req.method() == http::verb::head)
                 parser->skip(true);
             auto [ec, n] = co_await std::visit(
-                [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
+                [&](auto& s) {
+                    return http::async_read_header(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable));
+                },
                 conn->stream);
             rec = deadline.outcome(ec);
             received += n;
             if (rec || parser->get().result_int() >= 200 || parser->get().result_int() == 101)
                 break;
+        }
+        if (!rec && !parser->is_done()) {
+            make_room(conn->buffer, parser->content_length());
+            auto [ec, n] = co_await std::visit(
+                [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
+                conn->stream);
+            rec = deadline.outcome(ec);
         }
         if (rec && may_retry && received == 0 && !deadline.expired())
             continue;  // the pooled connection had been closed by the upstream

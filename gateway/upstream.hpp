@@ -17,8 +17,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/optional/optional.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <variant>
@@ -65,6 +68,18 @@ struct upstream_connection {
     }
 };
 using connection_ptr = std::unique_ptr<upstream_connection>;
+
+// Beast reads as much as its dynamic buffer has room for, at least 512 bytes:
+// a flat_buffer the parser keeps emptying never grows, so a 3 KB answer took
+// seven recv() calls and a streamed body one a 512 bytes. A connection's
+// buffer starts with room for a typical small answer, grows to the length of
+// an answer read whole (up to `whole_read_room`), and is given back down to
+// `kept_room` when the connection returns to the pool.
+constexpr std::size_t initial_room = 4 * 1024;
+constexpr std::size_t whole_read_room = 64 * 1024;
+constexpr std::size_t kept_room = 16 * 1024;
+// Room for the rest of an answer whose head is read (its Content-Length, if any).
+void make_room(beast::flat_buffer& buffer, boost::optional<std::uint64_t> content_length);
 
 class upstream_pool {
 public:
