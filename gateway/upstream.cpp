@@ -5,12 +5,15 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <optional>
 #include <stdexcept>
 
@@ -67,7 +70,7 @@ upstream_target::upstream_target(const config::backend& backend) : backend_(back
 }
 
 upstream_pool::upstream_pool(asio::any_io_executor executor, const upstream_target& target)
-    : executor_(std::move(executor)), target_(target)
+    : executor_(executor), target_(target), trim_timer_(std::move(executor))
 {
 }
 
@@ -141,25 +144,53 @@ void make_room(beast::flat_buffer& buffer, boost::optional<std::uint64_t> conten
 
 void upstream_pool::release(connection_ptr c)
 {
-    if (idle_.size() >= target_.backend().max_idle_connections)
-        return;  // dropping it closes it
-    c->idle_since = std::chrono::steady_clock::now();
+    const auto cap = target_.backend().max_idle_connections;
+    if (cap == 0)
+        return;  // no pooling: dropping it closes it
+    const auto now = std::chrono::steady_clock::now();
+    c->idle_since = now;
     c->buffer.clear();
     if (c->buffer.capacity() > kept_room) {
         c->buffer.shrink_to_fit();  // (empty: gives it all back)
         c->buffer.reserve(initial_room);
     }
     idle_.push_back(std::move(c));
+    trim_surplus(now);
+    if (idle_.size() > cap)
+        schedule_trim();
 }
 
-void upstream_pool::close_idle() { idle_.clear(); }
+void upstream_pool::trim_surplus(std::chrono::steady_clock::time_point now)
+{
+    const auto cap = target_.backend().max_idle_connections;
+    while (idle_.size() > cap && now - idle_.front()->idle_since >= surplus_linger)
+        idle_.pop_front();  // dropping it closes it
+}
 
-}  // namespace bg
+// While there is a surplus, look again a linger later (traffic may have stopped).
+void upstream_pool::schedule_trim()
+{
+    if (trim_scheduled_)
+        return;
+    trim_scheduled_ = true;
+    trim_timer_.expires_after(surplus_linger);
+    trim_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec)
+            return;  // the pool is going away
+        trim_scheduled_ = false;
+        trim_surplus(std::chrono::steady_clock::now());
+        if (idle_.size() > target_.backend().max_idle_connections)
+            schedule_trim();
+    });
+}
 
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+void upstream_pool::close_idle()
+{
+    idle_.clear();
+    trim_timer_.cancel();
+    trim_scheduled_ = false;
+}
 
-namespace bg {
 
 gateway_error upstream_error(const config::backend& b, boost::system::error_code ec, bool reading)
 {
@@ -203,8 +234,12 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
         const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
         // One limit for the exchange, as the whole answer is read here.
         io_deadline deadline(deadlines_, conn->tcp(), backend.timeouts.request);
+        // Framed by Content-Length (prepare_payload above): head and body in one gathered write.
+        std::string head;
+        append_head(head, req.base());
+        const std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(req.body())};
         auto [wrote, wn] = co_await std::visit(
-            [&](auto& s) { return http::async_write(s, req, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
+            [&](auto& s) { return asio::async_write(s, pieces, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
         const auto wec = deadline.outcome(wrote);
         if (wec && may_retry && !deadline.expired())
             continue;

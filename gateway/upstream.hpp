@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -21,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,6 +71,9 @@ struct upstream_connection {
 };
 using connection_ptr = std::unique_ptr<upstream_connection>;
 
+// How long connections beyond max_idle_connections stay pooled after their last use.
+constexpr std::chrono::seconds surplus_linger{1};
+
 // Beast reads as much as its dynamic buffer has room for, at least 512 bytes:
 // a flat_buffer the parser keeps emptying never grows, so a 3 KB answer took
 // seven recv() calls and a streamed body one a 512 bytes. A connection's
@@ -90,7 +95,12 @@ public:
     awaitable<std::variant<connection_ptr, gateway_error>> acquire();
     // A new connection, never a pooled one (the retry after a stale one failed).
     awaitable<std::variant<connection_ptr, gateway_error>> connect();
-    // Back to the pool after a complete exchange that keeps the connection alive.
+    // Back to the pool after a complete exchange that keeps the connection
+    // alive. Up to max_idle_connections are kept; under a load that uses
+    // more at once, the surplus is kept too while it is being reused, and
+    // closed once idle for surplus_linger (as HAProxy purges its idle pools):
+    // dropping a connection at every release above the cap made a new
+    // upstream connection for 7 % of requests at 1,000 clients.
     void release(connection_ptr c);
     // Closes every idle connection (shutdown).
     void close_idle();
@@ -99,9 +109,16 @@ public:
     std::size_t idle_count() const { return idle_.size(); }
 
 private:
+    void trim_surplus(std::chrono::steady_clock::time_point now);
+    void schedule_trim();
+
     asio::any_io_executor executor_;
     const upstream_target& target_;
-    std::vector<connection_ptr> idle_;  // LIFO: the most recently used is the likeliest alive
+    // Taken from the back (the most recently used is the likeliest alive),
+    // trimmed from the front (the longest idle).
+    std::deque<connection_ptr> idle_;
+    asio::steady_timer trim_timer_;
+    bool trim_scheduled_ = false;
 };
 
 }  // namespace bg

@@ -42,6 +42,10 @@ backends:
   - name: pooled
     type: http
     base_url: {POOLED}
+  - name: burst
+    type: http
+    base_url: {BURST}
+    max_idle_connections: 2
   - name: down
     type: http
     base_url: http://127.0.0.1:{CLOSED}
@@ -53,6 +57,7 @@ struct proxy_env {
     tls_files tls = make_tls_files(dir.path(), "gw");
     test_upstream up;
     test_upstream pooled;  // only the keep-alive test uses it: its counts are exact
+    test_upstream burst;   // only the burst test uses it
     gateway_process gw{dir.path(),
                        fill(config_template, {{"CERT", tls.cert.string()},
                                               {"KEY", tls.key.string()},
@@ -61,6 +66,7 @@ struct proxy_env {
                                               {"BOB", sha256_hex(bob_key)},
                                               {"UP", up.base_url()},
                                               {"POOLED", pooled.base_url()},
+                                              {"BURST", burst.base_url()},
                                               {"CLOSED", std::to_string(closed_port())}}),
                        3};
 
@@ -451,6 +457,32 @@ BOOST_AUTO_TEST_CASE(keep_alive_reuses_client_and_upstream_connections)
     }
     BOOST_TEST(c.still_open());
     BOOST_TEST(pooled.connections() == 1u);
+}
+
+// max_idle_connections (2 here) is what stays pooled once traffic calms
+// down; under a load that uses more connections at once, the surplus is
+// reused rather than closed at each release (a new upstream connection per
+// request above the cap), and is closed after it has been idle a second.
+BOOST_AUTO_TEST_CASE(a_burst_above_max_idle_connections_reuses_its_connections)
+{
+    auto& burst = env().burst;
+    const auto round = [] {
+        std::vector<std::string> args =
+            with(key(alice_key), {"--parallel", "--parallel-immediate", "--parallel-max", "6", "-w", "%{http_code}\n"});
+        for (int i = 0; i < 6; ++i)
+            args.insert(args.end(), {"-o", "/dev/null", env().plain("/burst/slow?ms=300")});
+        const auto r = curl_raw(args);
+        BOOST_TEST(r.code == 0, r.err);
+        BOOST_TEST(r.out == "200\n200\n200\n200\n200\n200\n");
+    };
+    round();
+    const auto first = burst.connections();
+    BOOST_TEST(first == 6u);  // six at once: six connections
+    round();                  // at once again, within the second: the same six
+    BOOST_TEST(burst.connections() == first);
+    std::this_thread::sleep_for(2500ms);  // quiet: the surplus is closed, two stay
+    round();
+    BOOST_TEST(burst.connections() == first + 4);
 }
 
 BOOST_AUTO_TEST_CASE(connection_close_from_the_client_closes)
