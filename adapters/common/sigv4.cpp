@@ -303,22 +303,20 @@ namespace {
 
 // The signing key changes with the date (once a day) and the credentials, not
 // with the request: each thread keeps the last one it derived (four HMACs
-// saved a request). The secret is kept as its SHA-256, never as itself.
+// saved a request).
 const signing_key_bytes& cached_signing_key(std::string_view secret_access_key, std::string_view date,
                                             std::string_view region, std::string_view service)
 {
     struct entry {
-        crypto::sha256_digest secret{};
-        std::string date, region, service;
+        std::string secret, date, region, service;
         signing_key_bytes key{};
         bool valid = false;
     };
     thread_local entry last;
-    const auto secret = crypto::sha256(secret_access_key);
-    if (!last.valid || last.secret != secret || last.date != date || last.region != region ||
+    if (!last.valid || last.secret != secret_access_key || last.date != date || last.region != region ||
         last.service != service) {
         last.key = signing_key(secret_access_key, date, region, service);
-        last.secret = secret;
+        last.secret = secret_access_key;
         last.date = date;
         last.region = region;
         last.service = service;
@@ -346,7 +344,15 @@ std::string authorization_header(std::string_view access_key_id, std::string_vie
 signing_result sign(const request_view& req, const credentials& creds, std::string_view region,
                     std::string_view service, time_point now, const options& opts)
 {
-    const std::string date_time = amz_date(now);
+    // The date changes once a second: each thread formats it once a second.
+    thread_local std::chrono::sys_seconds formatted_at{};
+    thread_local std::string formatted;
+    const auto second = std::chrono::floor<std::chrono::seconds>(now);
+    if (formatted.empty() || second != formatted_at) {
+        formatted = amz_date(now);
+        formatted_at = second;
+    }
+    const std::string& date_time = formatted;
     const std::string_view date = std::string_view(date_time).substr(0, 8);
     const std::string payload_hash = req.payload_hash ? std::string(*req.payload_hash) : hashed_payload(req.body);
 
