@@ -1,6 +1,7 @@
 #include "gateway/admin.hpp"
 
 #include "gateway/errors.hpp"
+#include "gateway/http_util.hpp"
 #include "gateway/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -18,10 +19,13 @@ http::response<http::string_body> admin_response(server& s, const http::request<
     const auto path = target.substr(0, target.find('?'));
     http::response<http::string_body> res{http::status::ok, req.version()};
     res.set(http::field::cache_control, "no-store");
+    // As on the proxy listener: the client's X-Request-Id when sane, else a new one.
+    const std::string request_id = request_id_for(req["X-Request-Id"]);
+    res.set("X-Request-Id", request_id);
     auto problem = [&](errc code, std::string detail) {
         res.result(status_of(code));
         res.set(http::field::content_type, "application/problem+json");
-        res.body() = render_problem({code, std::move(detail), {}, {}}, {}, {});
+        res.body() = render_problem({code, std::move(detail), {}, {}}, {}, request_id);
     };
     if (path != "/healthz" && path != "/readyz" && path != "/metrics") {
         problem(errc::not_found, "the admin listener serves /healthz, /readyz and /metrics");

@@ -663,10 +663,16 @@ BOOST_AUTO_TEST_CASE(healthz_readyz_and_metrics)
 BOOST_AUTO_TEST_CASE(other_paths_and_methods_are_refused)
 {
     const auto base = "http://127.0.0.1:" + std::to_string(env().gw.admin_port());
-    const auto nope = curl({base + "/nope"});
+    const auto nope = curl({"-H", "X-Request-Id: admin-probe-1", base + "/nope"});
     BOOST_TEST(nope.response().status == 404u);
     BOOST_TEST(nope.response().header("Content-Type") == "application/problem+json");
     BOOST_TEST(str(nope.response().json(), "type") == "urn:backup-gateway:problem:not-found");
+    // The problem names its request, as on the proxy listener.
+    BOOST_TEST(str(nope.response().json(), "request_id") == "admin-probe-1");
+    BOOST_TEST(nope.response().header("X-Request-Id") == "admin-probe-1");
+    const auto generated = curl({base + "/nope"});
+    BOOST_TEST(str(generated.response().json(), "request_id").size() == 32u);
+    BOOST_TEST(generated.response().header("X-Request-Id") == str(generated.response().json(), "request_id"));
     const auto post = curl({"-X", "POST", base + "/healthz"});
     BOOST_TEST(post.response().status == 405u);
     BOOST_TEST(post.response().header("Allow") == "GET, HEAD");
