@@ -35,7 +35,7 @@ void access_entry::finish(unsigned status, bool aborted)
         stats.responses_by_class[status / 100].fetch_add(1, std::memory_order_relaxed);
     stats.bytes_in.fetch_add(bytes_in, std::memory_order_relaxed);
     stats.bytes_out.fetch_add(bytes_out, std::memory_order_relaxed);
-    auto& sink = const_cast<log::access_sink&>(w_.rt().access);
+    auto& sink = w_.rt().access;
     if (!sink.enabled())
         return;
     const auto micros =

@@ -58,7 +58,7 @@ access_sink::~access_sink()
         std::fclose(file_);
 }
 
-void access_sink::write_line(std::string_view json_line)
+void access_sink::write_line(std::string_view json_line) const
 {
     if (!file_)
         return;
@@ -67,7 +67,7 @@ void access_sink::write_line(std::string_view json_line)
     std::fputc('\n', file_);
 }
 
-void access_sink::flush()
+void access_sink::flush() const
 {
     if (!file_)
         return;

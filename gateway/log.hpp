@@ -23,7 +23,9 @@ inline void error(std::string_view msg, boost::json::object f = {}) { write(leve
 std::string now_rfc3339();
 
 // The access log: lines are whole (one fwrite under a lock) and buffered;
-// flush() on shutdown.
+// the server flushes it every second (a file or pipe being followed sees a
+// line within a second of its request) and on shutdown. Writing is a side
+// effect shared by every thread: the methods are const on the shared runtime.
 class access_sink {
 public:
     // "-": standard output; "off": nothing; else a file opened for append (throws if it cannot be).
@@ -33,13 +35,13 @@ public:
     access_sink& operator=(const access_sink&) = delete;
 
     bool enabled() const { return file_ != nullptr; }
-    void write_line(std::string_view json_line);
-    void flush();
+    void write_line(std::string_view json_line) const;
+    void flush() const;
 
 private:
     std::FILE* file_ = nullptr;
     bool owned_ = false;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
 };
 
 }  // namespace bg::log

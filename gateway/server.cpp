@@ -100,6 +100,8 @@ void server::start()
                            accept_loop(*workers_[w], *acceptors_[w][l], rt_->listener_tls[l].get()), asio::detached);
     if (admin_acceptor_)
         asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
+    if (rt_->access.enabled())
+        asio::co_spawn(workers_[0]->io(), flush_access_log(), asio::detached);
     const auto ports = listener_ports();
     for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
         log::info("listening", {{"address", cfg.listeners[l].address},
@@ -164,6 +166,16 @@ void server::shutdown()
     asio::co_spawn(workers_[0]->io(), drain_then_stop(), asio::detached);
 }
 
+// The access log is buffered (a line per request); what was written reaches
+// its file or pipe within a second. Ends with the event loop.
+awaitable<void> server::flush_access_log()
+{
+    for (;;) {
+        co_await sleep_for(std::chrono::seconds(1));
+        rt_->access.flush();
+    }
+}
+
 awaitable<void> server::drain_then_stop()
 {
     const auto deadline = std::chrono::steady_clock::now() + rt_->cfg->shutdown_grace;
@@ -185,7 +197,7 @@ awaitable<void> server::drain_then_stop()
         boost::system::error_code ignored;
         admin_acceptor_->close(ignored);
     }
-    const_cast<log::access_sink&>(rt_->access).flush();
+    rt_->access.flush();
     log::info("stopped");
     for (auto& w : workers_)
         w->io().stop();

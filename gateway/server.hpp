@@ -44,6 +44,7 @@ private:
     awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls);
     awaitable<void> admin_accept_loop();
     awaitable<void> drain_then_stop();
+    awaitable<void> flush_access_log();
     void bind_all();
 
     std::shared_ptr<const runtime> rt_;

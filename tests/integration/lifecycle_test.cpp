@@ -229,6 +229,26 @@ BOOST_AUTO_TEST_CASE(one_json_line_per_request_flushed_at_exit)
     BOOST_TEST(gw.log().find(key) == std::string::npos);
 }
 
+// The log is buffered, but a pipe being followed (here: the test's) sees
+// each line within about a second, while the gateway runs on.
+BOOST_AUTO_TEST_CASE(lines_reach_a_pipe_within_a_second_while_running)
+{
+    temp_dir dir;
+    test_upstream up;
+    gateway_process gw(dir.path(), config(up, "1s"), 1);
+    BOOST_TEST(curl(with_auth({"-H", "X-Request-Id: live-line-1", url(gw, "/up/echo")})).response().status == 200u);
+    const auto start = std::chrono::steady_clock::now();
+    bool seen = false;
+    while (!seen && std::chrono::steady_clock::now() - start < 3s) {
+        seen = gw.access_log().find("live-line-1") != std::string::npos;
+        if (!seen)
+            std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST(seen, "no access-log line 3 s after the request: " << gw.access_log());
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 2500ms));
+    BOOST_TEST(gw.proc().running());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(command_line)
