@@ -92,6 +92,25 @@ void report_peak(std::string_view when)
     BOOST_TEST(kib - env().start_rss_kib < max_growth_kib);
 }
 
+// PUTs `size` pattern bytes from a file with curl (`extra` arguments, then
+// the file, then `url`) to the echoing upstream; checks that every byte
+// arrived (count and FNV-1a) and returns the echo.
+boost::json::object upload(const std::string& name, std::uint64_t size, std::vector<std::string> extra,
+                           const std::string& url, int max_time_s)
+{
+    const auto file = env().dir / name;
+    const auto fnv = write_pattern_file(file, size);
+    extra.insert(extra.end(), {"-T", file.string(), url});
+    const auto r = curl(args(extra), max_time_s);
+    fs::remove(file);
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    BOOST_TEST_REQUIRE(r.response().status == 200u);
+    auto doc = r.response().json();
+    BOOST_TEST(doc.at("body_bytes").to_number<std::uint64_t>() == size);
+    BOOST_TEST(doc.at("body_fnv").to_number<std::uint64_t>() == fnv);
+    return doc;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(downloads)
@@ -146,18 +165,8 @@ BOOST_AUTO_TEST_CASE(a_tls_download_to_a_slow_reader_arrives_intact)
 
 BOOST_AUTO_TEST_CASE(a_tls_upload_streams_to_the_upstream)
 {
-    const std::uint64_t size = 24 * MiB + 5;
-    const auto file = env().dir / "tls-upload.bin";
-    const auto fnv = write_pattern_file(file, size);
-    const auto r = curl(args({"--cacert", env().tls.ca_cert.string(), "-T", file.string(),
-                              env().tls_url("/up/echo?upload")}),
-                        120);
-    fs::remove(file);
-    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
-    BOOST_TEST_REQUIRE(r.response().status == 200u);
-    const auto doc = r.response().json();
-    BOOST_TEST(doc.at("body_bytes").to_number<std::uint64_t>() == size);
-    BOOST_TEST(doc.at("body_fnv").to_number<std::uint64_t>() == fnv);
+    upload("tls-upload.bin", 24 * MiB + 5, {"--cacert", env().tls.ca_cert.string()}, env().tls_url("/up/echo?upload"),
+           120);
 }
 
 // Several requests on one TLS connection (curl reuses it): each small answer
@@ -232,16 +241,8 @@ BOOST_AUTO_TEST_SUITE(uploads)
 BOOST_AUTO_TEST_CASE(a_large_upload_streams_to_the_upstream)
 {
     const std::uint64_t size = 256 * MiB;
-    const auto file = env().dir / "upload.bin";
-    const auto fnv = write_pattern_file(file, size);
-    const auto r = curl(args({"-T", file.string(), env().url("/up/echo?upload")}), 240);
-    fs::remove(file);
-    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
-    BOOST_TEST_REQUIRE(r.response().status == 200u);
-    const auto doc = r.response().json();
+    const auto doc = upload("upload.bin", size, {}, env().url("/up/echo?upload"), 240);
     BOOST_TEST(std::string(doc.at("method").as_string()) == "PUT");
-    BOOST_TEST(doc.at("body_bytes").to_number<std::uint64_t>() == size);
-    BOOST_TEST(doc.at("body_fnv").to_number<std::uint64_t>() == fnv);
     const auto& headers = doc.at("headers").as_object();
     BOOST_TEST(std::string(headers.at("content-length").as_string()) == std::to_string(size));
     BOOST_TEST(!headers.contains("expect"));  // the gateway answered the 100-continue itself
@@ -250,18 +251,8 @@ BOOST_AUTO_TEST_CASE(a_large_upload_streams_to_the_upstream)
 
 BOOST_AUTO_TEST_CASE(a_chunked_upload_streams_chunked)
 {
-    const std::uint64_t size = 32 * MiB + 7;
-    const auto file = env().dir / "chunked-upload.bin";
-    const auto fnv = write_pattern_file(file, size);
-    const auto r = curl(args({"-T", file.string(), "-H", "Transfer-Encoding: chunked",
-                              env().url("/up/echo?chunked-upload")}),
-                        120);
-    fs::remove(file);
-    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
-    BOOST_TEST_REQUIRE(r.response().status == 200u);
-    const auto doc = r.response().json();
-    BOOST_TEST(doc.at("body_bytes").to_number<std::uint64_t>() == size);
-    BOOST_TEST(doc.at("body_fnv").to_number<std::uint64_t>() == fnv);
+    const auto doc = upload("chunked-upload.bin", 32 * MiB + 7, {"-H", "Transfer-Encoding: chunked"},
+                            env().url("/up/echo?chunked-upload"), 120);
     BOOST_TEST(to_lower(std::string(doc.at("headers").as_object().at("transfer-encoding").as_string())) == "chunked");
 }
 
