@@ -10,8 +10,9 @@ access_entry::access_entry(worker& w, const boost::beast::http::request_header<>
     : request_id(std::move(rid)),
       w_(w),
       start_(std::chrono::steady_clock::now()),
-      method_(req.method_string()),
-      target_(req.target()),
+      // (Kept only for a line to write: the request's own target is rewritten for the upstream.)
+      method_(w.rt().access.enabled() ? std::string(req.method_string()) : std::string()),
+      target_(w.rt().access.enabled() ? std::string(req.target()) : std::string()),
       remote_ip_(remote_ip)
 {
     w_.stats().requests.fetch_add(1, std::memory_order_relaxed);

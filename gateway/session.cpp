@@ -230,15 +230,17 @@ private:
             co_return co_await write_problem(*e, log, keep_alive);
         }
         const auto index = std::get<std::size_t>(admitted);
-        const bool may_be_list = !body_follows && (req.method() == http::verb::get || req.method() == http::verb::head);
-        const std::string client_target = may_be_list ? std::string(req.target()) : std::string();
-        prepare_upstream_head(req, cfg().backends[index], r, log.request_id);
-        if (may_be_list) {
-            const std::string_view upstream_target = req.target();
-            const auto* dialect = w_.rt().adapters[index]->list_at(upstream_target.substr(0, upstream_target.find('?')));
-            if (dialect)
-                co_return co_await proxy_list(req, *dialect, index, client_target, log);
-        }
+        const auto& backend = cfg().backends[index];
+        // The upstream target, and whether it is a list (whose envelope needs
+        // the client's own target, kept before the head is rewritten).
+        std::string target = upstream_path(backend.url.base_path, r);
+        const adapters::list_dialect* dialect = nullptr;
+        if (!body_follows && (req.method() == http::verb::get || req.method() == http::verb::head))
+            dialect = w_.rt().adapters[index]->list_at(std::string_view(target).substr(0, target.find('?')));
+        const std::string client_target = dialect ? std::string(req.target()) : std::string();
+        prepare_upstream_head(req, backend, std::move(target), log.request_id);
+        if (dialect)
+            co_return co_await proxy_list(req, *dialect, index, client_target, log);
         if (body_follows) {
             const bool continued = co_await send_continue();
             if (!continued)
@@ -252,8 +254,8 @@ private:
     }
 
     // The client's request head becomes the upstream's, in place.
-    void prepare_upstream_head(http::request<http::empty_body>& req, const config::backend& backend, const route& r,
-                               const std::string& request_id)
+    void prepare_upstream_head(http::request<http::empty_body>& req, const config::backend& backend,
+                               std::string upstream_target, const std::string& request_id)
     {
         const bool chunked = req.chunked();
         expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
@@ -264,7 +266,7 @@ private:
         req.erase(http::field::authorization);  // the client's gateway key never goes upstream
         req.erase("X-API-Key");
         req.erase(http::field::expect);  // answered here, see send_continue()
-        req.target(upstream_path(backend.url.base_path, r));
+        req.target(upstream_target);
         req.version(11);
         req.set(http::field::host, w_.rt().targets[static_cast<std::size_t>(&backend - cfg().backends.data())]->host_header());
         req.set("X-Forwarded-For", xff);
