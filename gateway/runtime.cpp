@@ -24,6 +24,10 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const config::server_tls& tl
                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
     // Idle TLS connections give their read/write buffers back (~34 KiB each).
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    // No TLS 1.2 renegotiation: a client could make the gateway repeat key
+    // exchanges on one connection. OpenSSL 3 already refuses client-initiated
+    // ones by default; this says so, whatever the library's default becomes.
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
     ctx->use_certificate_chain_file(tls.cert_file);
     ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem);
     if (tls.client_ca_file) {

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -809,6 +810,45 @@ std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::strin
     SSL_CTX_free(ctx);
     ::close(fd);
     return received;
+}
+
+renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
+                                       ms timeout)
+{
+    int error = 0;
+    const int fd = connect_loopback(port, error);
+    if (fd < 0)
+        throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
+    const auto left = static_cast<long>(timeout.count());
+    timeval tv{left / 1000, (left % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    renegotiation_result result;
+    if (SSL_connect(ssl) == 1 &&
+        SSL_write(ssl, request.data(), static_cast<int>(request.size())) == static_cast<int>(request.size())) {
+        char buf[16384];
+        const int n = SSL_read(ssl, buf, sizeof buf);
+        if (n > 0)
+            result.first_answer.assign(buf, static_cast<std::size_t>(n));
+        ERR_clear_error();
+        result.renegotiated = SSL_renegotiate(ssl) == 1 && SSL_do_handshake(ssl) == 1;
+        if (!result.renegotiated) {
+            const char* reason = ERR_reason_error_string(ERR_peek_error());
+            result.error = reason ? reason : "(no OpenSSL reason)";
+        }
+    } else {
+        result.error = "the first handshake or request failed";
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ::close(fd);
+    return result;
 }
 
 std::string request_text(std::string_view method, std::string_view target, std::string_view extra_headers,

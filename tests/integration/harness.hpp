@@ -261,6 +261,16 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
 // server sends until it closes or `timeout` passes.
 std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::string_view data, ms timeout);
 
+// Over TLS 1.2 (trusting `ca_file`): sends `request` and reads the first
+// piece of its answer, then asks for a renegotiation on the same connection.
+struct renegotiation_result {
+    std::string first_answer;  // what one read returned after the request
+    bool renegotiated = false;  // the new handshake completed
+    std::string error;          // OpenSSL's reason when it did not
+};
+renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
+                                       ms timeout);
+
 // A minimal HTTP/1.1 request.
 std::string request_text(std::string_view method, std::string_view target, std::string_view extra_headers = "",
                          std::string_view body = "");

@@ -156,6 +156,20 @@ BOOST_AUTO_TEST_CASE(tls_1_2_and_1_3_work_with_curl)
     BOOST_TEST(v13.response().status == 200u);
 }
 
+// A client may not start a new TLS 1.2 handshake on an open connection: each
+// costs the server a key exchange, for nothing the client could not get by
+// reconnecting (HAProxy and nginx refuse it too). The connection's first
+// request is answered; the gateway keeps serving.
+BOOST_AUTO_TEST_CASE(client_initiated_tls_1_2_renegotiation_is_refused)
+{
+    const auto r = tls12_renegotiate(env().gw.port(0), env().tls.ca_cert,
+                                     request_text("GET", "/up/echo", auth_line(alice_key)), 5s);
+    BOOST_TEST(r.first_answer.starts_with("HTTP/1.1 200 "), r.first_answer);
+    BOOST_TEST(!r.renegotiated);
+    BOOST_TEST(r.error == "no renegotiation", r.error);
+    BOOST_TEST(get_tls("/up/echo").response().status == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(tls_1_1_is_refused)
 {
     // curl, allowed to use TLS 1.1 on its side (security level 0), cannot connect...
