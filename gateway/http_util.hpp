@@ -2,6 +2,9 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 
 #include <string>
@@ -9,6 +12,7 @@
 
 namespace bg {
 
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 // A malformed message (Beast's HTTP error category), as opposed to a network
@@ -43,5 +47,31 @@ std::string forwarded_for(std::string_view existing, std::string_view client_ip)
 // (about a tenth of a small request's time in the gateway).
 void append_head(std::string& out, const http::request_header<>& head);
 void append_head(std::string& out, const http::response_header<>& head);
+
+// Parses what `buffer` already holds, here and now: usually one read brought
+// the whole head (or the whole small answer), and Beast's asynchronous read
+// would only post its completion to a later turn of the event loop. Stops
+// once the head is parsed (`head_only`) or the message is complete. true:
+// that point was reached, or parsing failed (`ec`); false: more bytes are
+// needed, so an asynchronous read must go on (with the same parser).
+template <bool isRequest>
+bool parse_buffered(http::basic_parser<isRequest>& parser, beast::flat_buffer& buffer, bool head_only,
+                    boost::system::error_code& ec)
+{
+    ec = {};
+    while (buffer.size() > 0) {
+        const auto used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) {
+            ec = {};
+            return false;
+        }
+        if (ec || (head_only ? parser.is_header_done() : parser.is_done()))
+            return true;
+        if (used == 0)
+            return false;  // (no progress without more bytes: read on)
+    }
+    return false;
+}
 
 }  // namespace bg

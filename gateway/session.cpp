@@ -138,7 +138,8 @@ private:
             parser.header_limit(static_cast<std::uint32_t>(cfg().limits.max_header_bytes));
             parser.body_limit(cfg().limits.max_body_bytes);
             boost::system::error_code ec;
-            {
+            const bool parsed = parse_buffered(parser, buffer_, true, ec);  // (the usual case: no wait)
+            if (!parsed) {
                 io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.header_timeout);
                 auto [rec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
                 ec = deadline.outcome(rec);
@@ -399,19 +400,20 @@ private:
         http::response_parser<http::string_body> body{std::move(*ex.parser)};
         body.body_limit(worth_reading);
         auto& conn = ex.conn;
-        if (!body.is_done()) {
+        boost::system::error_code ec;
+        const bool parsed = body.is_done() || parse_buffered(body, conn->buffer, false, ec);
+        if (!parsed) {
             make_room(conn->buffer, body.content_length());
-            boost::system::error_code ec;
             {
                 io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
                 auto [rec, n] = co_await std::visit(
                     [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
                 ec = deadline.outcome(rec);
             }
-            if (ec) {
-                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-                co_return upstream_error(backend, ec, true);
-            }
+        }
+        if (ec) {
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+            co_return upstream_error(backend, ec, true);
         }
         if (body.get().keep_alive())
             w_.pool(backend_index).release(std::move(conn));

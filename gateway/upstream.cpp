@@ -265,7 +265,7 @@ awaitable<adapters::upstream_result> pool_client::send(http::request<http::strin
             if (rec || parser->get().result_int() >= 200 || parser->get().result_int() == 101)
                 break;
         }
-        if (!rec && !parser->is_done()) {
+        if (!rec && !parser->is_done() && !parse_buffered(*parser, conn->buffer, false, rec)) {
             make_room(conn->buffer, parser->content_length());
             auto [ec, n] = co_await std::visit(
                 [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
