@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -47,6 +49,20 @@ std::string forwarded_for(std::string_view existing, std::string_view client_ip)
 // (about a tenth of a small request's time in the gateway).
 void append_head(std::string& out, const http::request_header<>& head);
 void append_head(std::string& out, const http::response_header<>& head);
+
+// Writes as much of `buffers` as the socket takes right now, never waiting
+// (the socket is in non-blocking mode): how many bytes. A small answer nearly
+// always fits in the kernel's send buffer, and an asynchronous write that
+// completes at once still posts its completion to a later turn of the event
+// loop. The caller writes what is left asynchronously. would_block is no error.
+template <class ConstBufferSequence>
+std::size_t write_now(beast::tcp_stream& stream, const ConstBufferSequence& buffers, boost::system::error_code& ec)
+{
+    const auto n = stream.socket().write_some(buffers, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+        ec = {};
+    return ec ? 0 : n;
+}
 
 // Parses what `buffer` already holds, here and now: usually one read brought
 // the whole head (or the whole small answer), and Beast's asynchronous read

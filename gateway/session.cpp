@@ -20,6 +20,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -47,6 +48,20 @@ struct upstream_exchange {
     std::unique_ptr<http::response_parser<http::empty_body>> parser;
 };
 using exchange_result = std::variant<upstream_exchange, gateway_error>;
+
+// One write attempt that never waits (write_now, write_some_now); Asio's
+// ssl::stream (upstream TLS) has none: everything goes asynchronously.
+template <class S, class ConstBufferSequence>
+std::size_t write_immediately(S& s, const ConstBufferSequence& buffers, boost::system::error_code& ec)
+{
+    ec = {};
+    if constexpr (std::is_same_v<S, beast::tcp_stream>)
+        return write_now(s, buffers, ec);
+    else if constexpr (std::is_same_v<S, tls_server_stream>)
+        return s.write_some_now(buffers, ec);
+    else
+        return 0;
+}
 
 // The errors a pooled connection gives when the upstream closed it while idle.
 bool stale_connection(boost::system::error_code ec)
@@ -697,8 +712,15 @@ private:
         wire_head_.clear();
         append_head(wire_head_, res.base());  // (Content-Length is set: never chunked)
         const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(res.body())};
-        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
-        auto [ec, n] = co_await asio::async_write(stream_, pieces, use_tuple);
+        boost::system::error_code ec;
+        const std::size_t sent = write_immediately(stream_, pieces, ec);  // (usually all of it)
+        if (!ec && sent < beast::buffer_bytes(pieces)) {
+            beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
+            rest.consume(sent);
+            io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
+            auto [wec, n] = co_await asio::async_write(stream_, rest, use_tuple);
+            ec = deadline.outcome(wec);
+        }
         log.upstream_status = upstream_status;
         log.bytes_out = length;
         log.finish(res.result_int(), static_cast<bool>(ec));
@@ -731,10 +753,14 @@ private:
             append_head(wire_head_, req.base());
             const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(req.body())};
             boost::system::error_code wec;
-            {
+            const std::size_t sent =
+                std::visit([&](auto& s) { return write_immediately(s, pieces, wec); }, conn->stream);
+            if (!wec && sent < beast::buffer_bytes(pieces)) {
+                beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
+                rest.consume(sent);
                 io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
                 auto [ec, wn] = co_await std::visit(
-                    [&](auto& s) { return asio::async_write(s, pieces, use_tuple); }, conn->stream);
+                    [&](auto& s) { return asio::async_write(s, rest, use_tuple); }, conn->stream);
                 wec = deadline.outcome(ec);
             }
             if (wec) {
@@ -956,6 +982,7 @@ void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls)
     auto remote = socket.remote_endpoint(ec);
     std::string ip = ec ? std::string("unknown") : remote.address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // (synchronous writes are attempts that never wait: write_now)
     beast::tcp_stream tcp_s(std::move(socket));
     if (tls)
         asio::co_spawn(w.io(),

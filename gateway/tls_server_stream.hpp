@@ -117,6 +117,22 @@ public:
             op<read_call, size_completion>{*this, read_call{first}}, handler, next_.socket());
     }
 
+    // One write attempt now, never waiting: the bytes taken (0 when the
+    // socket is full or OpenSSL wants to read first; the caller then writes
+    // the same bytes asynchronously, as OpenSSL requires).
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, boost::system::error_code& ec)
+    {
+        ERR_clear_error();
+        std::size_t n = 0;
+        const int r = write_call<ConstBufferSequence>{buffers}(ssl_, n);
+        ec = {};
+        if (r > 0)
+            return n;
+        tls_detail::classify(ssl_, r, ec);  // a wait is no error: 0 bytes
+        return 0;
+    }
+
     template <class ConstBufferSequence, class Handler>
     auto async_write_some(const ConstBufferSequence& buffers, Handler&& handler)
     {

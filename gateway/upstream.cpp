@@ -106,6 +106,7 @@ awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::connect()
     if (cec)
         co_return unreachable(b, "connect failed: " + cec.message());
     tcp_s.socket().set_option(tcp::no_delay(true));
+    tcp_s.socket().non_blocking(true);  // (synchronous writes are attempts that never wait: write_now)
 
     auto c = std::make_unique<upstream_connection>(upstream_connection{std::move(tcp_s), {}, {}, false});
     c->buffer.reserve(initial_room);
