@@ -76,10 +76,11 @@ constexpr std::chrono::seconds surplus_linger{1};
 
 // Beast reads as much as its dynamic buffer has room for, at least 512 bytes:
 // a flat_buffer the parser keeps emptying never grows, so a 3 KB answer took
-// seven recv() calls and a streamed body one a 512 bytes. A connection's
-// buffer starts with room for a typical small answer, grows to the length of
-// an answer read whole (up to `whole_read_room`), and is given back down to
-// `kept_room` when the connection returns to the pool.
+// seven recv() calls and a streamed body one per 512 bytes. A connection's
+// buffer starts with room for a typical small answer (`initial_room`), grows
+// to the length of an answer read whole (up to `whole_read_room`) or to a
+// relay's 64 KiB, and goes back to `initial_room` when the connection returns
+// to the pool holding more than `kept_room`.
 constexpr std::size_t initial_room = 4 * 1024;
 constexpr std::size_t whole_read_room = 64 * 1024;
 constexpr std::size_t kept_room = 16 * 1024;
