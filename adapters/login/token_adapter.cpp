@@ -77,11 +77,18 @@ awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::
             co_return std::nullopt;
         }
         if (now_state.second == phase::ageing) {
+            // One request renews it; the others, and this one if the renewal
+            // fails, use the current credential while it lasts (as the Backup
+            // and DR adapter does with its session).
             if (gate_.try_lead()) {
                 auto failed = co_await lead_login(cred, upstream);
-                if (failed)
+                if (!failed)
+                    continue;
+                const auto still = current();
+                if (still.second == phase::expired)
                     co_return failed;
-                continue;
+                apply(head, *still.first);
+                co_return std::nullopt;
             }
             apply(head, *cred);  // someone is renewing it; it is still valid
             co_return std::nullopt;

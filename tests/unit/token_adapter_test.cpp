@@ -183,6 +183,27 @@ BOOST_AUTO_TEST_CASE(an_ageing_credential_is_renewed_once_while_others_use_it)
     BOOST_TEST(second.failed.load() == 0);
 }
 
+// A renewal that fails while the credential is still usable costs no
+// request: the one that led it, like the others, is sent with the current
+// credential, and the back-off keeps the next ones from renewing at once.
+BOOST_AUTO_TEST_CASE(a_failed_renewal_of_an_ageing_credential_fails_no_request)
+{
+    const auto b = fake_backend();
+    fake_vendor v(b);
+    v.ttl = 3000ms;  // ageing from 2.4 s, usable until 2.7 s
+    outcome first;
+    attach_concurrently(v, 1, first);
+    std::this_thread::sleep_for(2450ms);
+    v.fail = true;
+    outcome second;
+    attach_concurrently(v, 20, second);
+    BOOST_TEST(v.obtains.load() == 2);  // one renewal attempt, then the back-off
+    BOOST_TEST(second.failed.load() == 0);
+    BOOST_TEST(second.ok.load() == 20);
+    BOOST_TEST(second.tokens.size() == 1u);
+    BOOST_TEST(*second.tokens.begin() == "Bearer token-1");
+}
+
 BOOST_AUTO_TEST_CASE(an_expired_credential_is_never_sent)
 {
     const auto b = fake_backend();
