@@ -108,19 +108,11 @@ struct credentials_env {
         return std::make_unique<gateway_process>(dir.path(), yaml, 1);
     }
 
-    std::string url(std::string_view path) const
-    {
-        return "http://127.0.0.1:" + std::to_string(gw->port()) + std::string(path);
-    }
+    std::string url(std::string_view path) const { return gateway_url(*gw, path); }
 
     http_response get(std::string_view path, const std::vector<std::string>& more = {}) const
     {
-        std::vector<std::string> args{"-H", "Authorization: Bearer " + client_key};
-        args.insert(args.end(), more.begin(), more.end());
-        args.push_back(url(path));
-        auto r = curl(args);
-        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl failed: " << r.err);
-        return r.response();
+        return gateway_get(*gw, client_key, path, more);
     }
 
     http_response send(std::string_view method, std::string_view path, const std::string& json) const

@@ -773,6 +773,22 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
     return version;
 }
 
+std::string gateway_url(const gateway_process& gw, std::string_view target, std::size_t listener)
+{
+    return "http://127.0.0.1:" + std::to_string(gw.port(listener)) + std::string(target);
+}
+
+http_response gateway_get(const gateway_process& gw, std::string_view key, std::string_view target,
+                          const std::vector<std::string>& more)
+{
+    std::vector<std::string> args{"-H", "Authorization: Bearer " + std::string(key)};
+    args.insert(args.end(), more.begin(), more.end());
+    args.push_back(gateway_url(gw, target));
+    auto r = curl(args);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl failed: " << r.err);
+    return r.response();
+}
+
 std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::string_view data, ms timeout)
 {
     int error = 0;

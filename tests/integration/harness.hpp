@@ -215,6 +215,13 @@ struct curl_result {
 curl_result curl(const std::vector<std::string>& args, int max_time_s = 20);
 // curl ARGS... with its own output options (-o, -w); stdout returned as is.
 run_result curl_raw(const std::vector<std::string>& args, int max_time_s = 20);
+// http://127.0.0.1:<the port of `listener`><target>.
+std::string gateway_url(const gateway_process& gw, std::string_view target, std::size_t listener = 0);
+// curl with "Authorization: Bearer <key>", then `more`, then the URL of
+// `target` on the first listener; curl itself must succeed (any HTTP status
+// is an answer).
+http_response gateway_get(const gateway_process& gw, std::string_view key, std::string_view target,
+                          const std::vector<std::string>& more = {});
 // Starts curl without waiting (for a request in flight during a shutdown).
 std::unique_ptr<child_process> curl_async(const std::vector<std::string>& args, int max_time_s = 20);
 // Parses curl -i output (several responses, 1xx skipped).

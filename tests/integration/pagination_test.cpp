@@ -68,18 +68,10 @@ struct env {
     sim_process sim;
     std::unique_ptr<gateway_process> gw;
 
-    std::string url(std::string_view target) const
-    {
-        return "http://127.0.0.1:" + std::to_string(gw->port()) + std::string(target);
-    }
+    std::string url(std::string_view target) const { return gateway_url(*gw, target); }
     http_response get(std::string_view target, const std::vector<std::string>& more = {}) const
     {
-        std::vector<std::string> args{"-H", "Authorization: Bearer " + client_key};
-        args.insert(args.end(), more.begin(), more.end());
-        args.push_back(url(target));
-        auto r = curl(args);
-        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl failed: " << r.err);
-        return r.response();
+        return gateway_get(*gw, client_key, target, more);
     }
     boost::json::object page(std::string_view target) const
     {
