@@ -199,7 +199,7 @@ private:
     std::variant<std::size_t, gateway_error> admit(const http::request<http::empty_body>& req, access_entry& log,
                                                    route& r)
     {
-        auto who = w_.rt().auth.authenticate(req);
+        auto who = w_.rt().auth.authenticate(req, known_key_);
         if (auto* e = std::get_if<gateway_error>(&who))
             return std::move(*e);
         const principal& p = *std::get<const principal*>(who);
@@ -960,6 +960,7 @@ private:
     std::string remote_ip_;
     beast::flat_buffer buffer_{};
     std::string wire_head_;  // a message head being written (append_head), reused
+    client_auth::remembered_key known_key_;  // (the worker's runtime, and its client_auth, outlive the session)
     unsigned client_version_ = 11;
     bool client_keep_alive_ = true;
     bool head_request_ = false;

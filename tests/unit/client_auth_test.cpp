@@ -271,3 +271,56 @@ BOOST_AUTO_TEST_CASE(every_position_in_a_long_list_is_found)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(remembered_key)
+
+std::string who_with(const http::fields& headers, bg::client_auth::remembered_key& memo)
+{
+    auto result = auth().authenticate(headers, memo);
+    if (auto* p = std::get_if<const bg::principal*>(&result))
+        return (*p)->name;
+    return {};
+}
+
+// A connection's later requests with the same key name the same principal;
+// any other key is checked afresh, whatever the connection presented before.
+BOOST_AUTO_TEST_CASE(the_same_key_again_names_the_same_principal)
+{
+    bg::client_auth::remembered_key memo;
+    BOOST_TEST(who_with(with_bearer("Bearer key-bob"), memo) == "bob");
+    BOOST_TEST(who_with(with_bearer("Bearer key-bob"), memo) == "bob");
+    BOOST_TEST(who_with(with_api_key("key-bob"), memo) == "bob");
+}
+
+BOOST_AUTO_TEST_CASE(another_key_after_a_remembered_one_is_checked_afresh)
+{
+    bg::client_auth::remembered_key memo;
+    BOOST_TEST(who_with(with_bearer("Bearer key-alice"), memo) == "alice");
+    BOOST_TEST(who_with(with_bearer("Bearer key-carol"), memo) == "carol");  // switches
+    BOOST_TEST(who_with(with_bearer("Bearer key-alicf"), memo).empty());     // same length, not the key
+    BOOST_TEST(who_with(with_bearer("Bearer key-alic"), memo).empty());      // a prefix of it
+    BOOST_TEST(who_with(with_bearer("Bearer key-carol"), memo) == "carol");
+    BOOST_TEST(who_with(with_bearer("Bearer key-carolx"), memo).empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_checks_before_the_key_still_apply)
+{
+    bg::client_auth::remembered_key memo;
+    BOOST_TEST(who_with(with_bearer("Bearer key-bob"), memo) == "bob");
+    http::fields both = with_bearer("Bearer key-bob");
+    both.set("X-API-Key", "key-alice");
+    BOOST_TEST(who_with(both, memo).empty());  // two different keys: refused, remembered or not
+    BOOST_TEST(who_with(http::fields{}, memo).empty());
+    BOOST_TEST(who_with(with_bearer("Basic key-bob"), memo).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_forgotten_key_is_checked_again)
+{
+    bg::client_auth::remembered_key memo;
+    BOOST_TEST(who_with(with_bearer("Bearer key-bob"), memo) == "bob");
+    memo.forget();
+    BOOST_TEST(who_with(with_bearer("Bearer key-bob"), memo) == "bob");
+    BOOST_TEST(who_with(with_bearer("Bearer key-bobb"), memo).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
