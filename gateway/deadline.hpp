@@ -15,6 +15,8 @@
 // looks at the head of each list only (libev's "timer per timeout value").
 #pragma once
 
+#include "gateway/coarse_clock.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
@@ -30,7 +32,7 @@ class io_deadline;
 
 class deadline_list {
 public:
-    using clock = std::chrono::steady_clock;
+    using clock = coarse_clock;
     static constexpr std::chrono::milliseconds default_tick{100};
 
     explicit deadline_list(boost::asio::io_context& io, std::chrono::milliseconds tick = default_tick);

@@ -76,7 +76,7 @@ upstream_pool::upstream_pool(asio::any_io_executor executor, const upstream_targ
 
 awaitable<std::variant<connection_ptr, gateway_error>> upstream_pool::acquire()
 {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = coarse_clock::now();
     const auto max_idle = target_.backend().timeouts.idle;
     while (!idle_.empty()) {
         auto c = std::move(idle_.back());
@@ -148,7 +148,7 @@ void upstream_pool::release(connection_ptr c)
     const auto cap = target_.backend().max_idle_connections;
     if (cap == 0)
         return;  // no pooling: dropping it closes it
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = coarse_clock::now();
     c->idle_since = now;
     c->buffer.clear();
     if (c->buffer.capacity() > kept_room) {
@@ -161,7 +161,7 @@ void upstream_pool::release(connection_ptr c)
         schedule_trim();
 }
 
-void upstream_pool::trim_surplus(std::chrono::steady_clock::time_point now)
+void upstream_pool::trim_surplus(coarse_clock::time_point now)
 {
     const auto cap = target_.backend().max_idle_connections;
     while (idle_.size() > cap && now - idle_.front()->idle_since >= surplus_linger)
@@ -179,7 +179,7 @@ void upstream_pool::schedule_trim()
         if (ec)
             return;  // the pool is going away
         trim_scheduled_ = false;
-        trim_surplus(std::chrono::steady_clock::now());
+        trim_surplus(coarse_clock::now());
         if (idle_.size() > target_.backend().max_idle_connections)
             schedule_trim();
     });

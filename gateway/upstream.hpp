@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.hpp"
 #include "config/config.hpp"
+#include "gateway/coarse_clock.hpp"
 #include "gateway/deadline.hpp"
 #include "gateway/errors.hpp"
 
@@ -61,7 +62,7 @@ private:
 struct upstream_connection {
     std::variant<plain_stream, tls_stream> stream;
     beast::flat_buffer buffer;
-    std::chrono::steady_clock::time_point idle_since{};
+    coarse_clock::time_point idle_since{};
     bool reused = false;  // came from the pool: the peer may have closed it meanwhile
 
     beast::tcp_stream& tcp()
@@ -110,7 +111,7 @@ public:
     std::size_t idle_count() const { return idle_.size(); }
 
 private:
-    void trim_surplus(std::chrono::steady_clock::time_point now);
+    void trim_surplus(coarse_clock::time_point now);
     void schedule_trim();
 
     asio::any_io_executor executor_;
