@@ -390,6 +390,15 @@ BOOST_AUTO_TEST_CASE(header_values_trimmed_and_collapsed)
     BOOST_TEST(canonical_header_value("  a \t  b  ") == "a b");
     BOOST_TEST(canonical_header_value("value1\r\n  value2") == "value1 value2");
     BOOST_TEST(canonical_header_value("") == "");
+    // Values already canonical are taken as they are; one stray whitespace anywhere is not.
+    BOOST_TEST(canonical_header_value("a b c") == "a b c");
+    BOOST_TEST(canonical_header_value("x") == "x");
+    BOOST_TEST(canonical_header_value("a  b") == "a b");
+    BOOST_TEST(canonical_header_value("a\tb") == "a b");
+    BOOST_TEST(canonical_header_value("a \nb") == "a b");
+    BOOST_TEST(canonical_header_value(" a") == "a");
+    BOOST_TEST(canonical_header_value("a ") == "a");
+    BOOST_TEST(canonical_header_value(" ") == "");
     const std::vector<header_view> hv{{"My-Header", " b "}, {"host", "h"}, {"MY-HEADER", "a"}, {"X-Empty", ""}};
     BOOST_TEST(canonical_headers(hv) == "host:h\nmy-header:b,a\nx-empty:\n");
     BOOST_TEST(signed_headers(hv) == "host;my-header;x-empty");
@@ -473,6 +482,10 @@ BOOST_AUTO_TEST_CASE(precomputed_and_unsigned_payload)
     const auto r = sign(unsigned_req, example_creds, "us-east-1", "s3", example_time, with_hash);
     BOOST_TEST(header_value(r, "X-Amz-Content-Sha256") == "UNSIGNED-PAYLOAD");
     BOOST_TEST(r.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+
+    // The empty body's hash is a constant: the same as hashing nothing.
+    BOOST_TEST(hashed_payload("") == bg::encoding::hex(bg::crypto::sha256("")));
+    BOOST_TEST(hashed_payload("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
     // A precomputed hash signs the same as hashing the body here.
     const std::string body = "Param1=value1";
