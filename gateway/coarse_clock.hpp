@@ -3,7 +3,8 @@
 // and good to a few milliseconds (the kernel's tick), which is all the
 // gateway's I/O limits (checked every 100 ms) and idle times (seconds) need.
 // Several readings per request add up; latencies are measured with
-// steady_clock.
+// steady_clock. A reading lags the true time by less than resolution(): a
+// limit that must not end early adds it.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,16 @@ struct coarse_clock {
         timespec ts{};
         ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+    }
+
+    static duration resolution() noexcept
+    {
+        static const duration r = [] {
+            timespec ts{};
+            ::clock_getres(CLOCK_MONOTONIC_COARSE, &ts);
+            return duration(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+        }();
+        return r;
     }
 };
 

@@ -7,7 +7,8 @@
 // each. Here a time limit is a node linked into a list (no allocation, no
 // system call) and unlinked when the operation ends; one timer per event loop
 // ticks every `tick` while any limit is armed and cancels the operations
-// whose limit has passed. A limit thus fires between d and d + tick late,
+// whose limit has passed. A limit thus fires between d and d + tick (and the
+// coarse clock's few milliseconds, see coarse_clock.hpp) after it was armed,
 // which is what the gateway's limits (seconds) can afford.
 //
 // The lists are kept one per distinct duration: a list's nodes are appended
@@ -75,7 +76,9 @@ private:
 class io_deadline {
 public:
     io_deadline(deadline_list& list, boost::beast::tcp_stream& stream, std::chrono::milliseconds d)
-        : list_(list), stream_(stream), duration_(d), at_(deadline_list::clock::now() + d)
+        // (The clock lags by up to its resolution: added, so that no limit ends early.)
+        : list_(list), stream_(stream), duration_(d),
+          at_(deadline_list::clock::now() + d + deadline_list::clock::resolution())
     {
         list_.link(*this);
     }
