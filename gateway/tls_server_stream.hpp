@@ -11,6 +11,14 @@
 // (SSL_MODE_RELEASE_BUFFERS), so an idle connection keeps the SSL object and
 // little else.
 //
+// OpenSSL reaches the socket through a small BIO of ours (recv/send on the
+// descriptor) with one addition: a read that must wait for the client does
+// not ask OpenSSL first and then wait for readability (a recv that finds
+// nothing, then an epoll_ctl for Asio's async_wait), but receives into a
+// small per-connection space with Asio's own read (one recv that finds
+// nothing, then the reactor's recv when data comes, as a plain connection
+// reads), and OpenSSL takes those bytes from the BIO first.
+//
 // Reads and writes are Beast's AsyncReadStream/AsyncWriteStream, so
 // http::async_read/async_write work on it; the lowest layer is the
 // beast::tcp_stream (deadlines, connection bookkeeping). One operation of
@@ -34,6 +42,7 @@
 #include <cstring>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 
 namespace bg {
 
@@ -58,6 +67,23 @@ std::size_t gather(const ConstBufferSequence& buffers, unsigned char* out, std::
     }
     return n;
 }
+
+// What the BIO reads from first: bytes received by an Asio read while the
+// connection waited for its client, then the socket itself. Its address is
+// stable (the BIO points at it), so the stream owns it through a pointer.
+struct socket_bio {
+    static constexpr std::size_t space_size = 512;  // a usual request's record; more is read by the BIO
+    int fd = -1;
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    bool eof = false;  // the Asio read met the end: the BIO reports it to OpenSSL
+    unsigned char space[space_size];
+
+    bool holds_bytes() const { return begin < end; }
+};
+// A BIO reading and writing `state`'s descriptor (non-blocking), after its
+// received bytes. SSL_set_bio() takes it; `state` outlives it.
+BIO* make_socket_bio(socket_bio& state);
 
 // One TLS record's worth of plaintext: a write of a buffer sequence (Beast's
 // header and body) is gathered into this many bytes, sent as one record.
@@ -85,7 +111,7 @@ public:
     const boost::beast::tcp_stream& next_layer() const { return next_; }
     SSL* native_handle() { return ssl_; }
     // Decrypted or still-encrypted bytes already read from the socket.
-    bool has_pending() const { return SSL_has_pending(ssl_) == 1; }
+    bool has_pending() const { return SSL_has_pending(ssl_) == 1 || bio_->holds_bytes(); }
 
     template <class Handler>
     auto async_handshake(Handler&& handler)
@@ -228,6 +254,33 @@ private:
         boost::system::error_code result{};
         std::size_t bytes = 0;
 
+        static constexpr bool reads = std::is_same_v<Call, read_call>;
+
+        // A read with nothing to decrypt yet receives into the BIO's space
+        // (see above); OpenSSL then takes those bytes first.
+        template <class Self>
+        void receive(Self& self)
+        {
+            waited = true;
+            auto& bio = *s.bio_;
+            bio.begin = bio.end = 0;
+            s.next_.socket().async_receive(boost::asio::buffer(bio.space), std::move(self));
+        }
+
+        // That receive's end: the bytes are the BIO's; the end of the stream
+        // is OpenSSL's to judge (close_notify or not), as if it had read it.
+        template <class Self>
+        void operator()(Self& self, boost::system::error_code ec, std::size_t n)
+        {
+            if (ec == boost::asio::error::eof) {
+                s.bio_->eof = true;
+                ec = {};
+            } else if (!ec) {
+                s.bio_->end = n;
+            }
+            (*this)(self, ec);
+        }
+
         template <class Self>
         void operator()(Self& self, boost::system::error_code ec = {})
         {
@@ -235,6 +288,11 @@ private:
                 return Completion::complete(self, result, bytes);
             if (ec)  // the wait failed: cancelled (a deadline) or the socket closed
                 return Completion::complete(self, ec, 0);
+            if constexpr (reads) {
+                // Nothing read ahead yet: asking OpenSSL would only find the socket empty.
+                if (!waited && call.buffer.size() > 0 && !s.has_pending() && !s.bio_->eof)
+                    return receive(self);
+            }
             ERR_clear_error();
             std::size_t n = 0;
             const int r = call(s.ssl_, n);
@@ -242,6 +300,8 @@ private:
             if (r <= 0) {
                 switch (tls_detail::classify(s.ssl_, r, err)) {
                 case tls_detail::want::read:
+                    if constexpr (reads)
+                        return receive(self);  // (a record's rest)
                     waited = true;
                     return s.next_.socket().async_wait(boost::asio::socket_base::wait_read, std::move(self));
                 case tls_detail::want::write:
@@ -265,6 +325,7 @@ private:
     };
 
     boost::beast::tcp_stream next_;
+    std::unique_ptr<tls_detail::socket_bio> bio_;
     SSL* ssl_ = nullptr;
 };
 

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -30,6 +31,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -823,6 +825,61 @@ std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::strin
         }
     }
     SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ::close(fd);
+    return received;
+}
+
+std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, std::string_view request,
+                                   const std::vector<std::size_t>& cuts, ms pause, std::size_t expect_bytes,
+                                   ms timeout)
+{
+    int error = 0;
+    const int fd = connect_loopback(port, error);
+    if (fd < 0)
+        throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
+    const auto left = static_cast<long>(timeout.count());
+    timeval tv{left / 1000, (left % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // each piece its own segment
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    std::string received;
+    if (SSL_connect(ssl) == 1) {
+        // The request's records are made in memory, then sent by hand.
+        BIO* records = BIO_new(BIO_s_mem());
+        SSL_set0_wbio(ssl, records);
+        if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) == static_cast<int>(request.size())) {
+            char* bytes = nullptr;
+            const long size = BIO_get_mem_data(records, &bytes);
+            std::string_view wire(bytes, static_cast<std::size_t>(size));
+            std::vector<std::size_t> pieces = cuts;
+            pieces.push_back(wire.size());
+            for (std::size_t piece : pieces) {
+                const auto n = std::min(piece, wire.size());
+                if (n == 0)
+                    continue;
+                if (::send(fd, wire.data(), n, MSG_NOSIGNAL) != static_cast<ssize_t>(n))
+                    break;
+                wire.remove_prefix(n);
+                if (!wire.empty())
+                    std::this_thread::sleep_for(pause);
+            }
+        }
+        char buf[16384];
+        while (received.size() < expect_bytes) {
+            const int n = SSL_read(ssl, buf, sizeof buf);
+            if (n <= 0)
+                break;
+            received.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    SSL_free(ssl);  // (frees the memory BIO too)
     SSL_CTX_free(ctx);
     ::close(fd);
     return received;

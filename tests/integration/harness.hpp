@@ -278,6 +278,15 @@ struct renegotiation_result {
 renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
                                        ms timeout);
 
+// Over TLS (trusting `ca_file`): sends `request` as TLS records whose bytes
+// reach the socket in pieces of the sizes in `cuts` (then the rest), `pause`
+// apart, so that the server sees records cut anywhere (even inside the
+// 5-byte record header); then reads what one answer's worth of SSL_read
+// calls returns until `expect_bytes` are in or `timeout` passes.
+std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, std::string_view request,
+                                   const std::vector<std::size_t>& cuts, ms pause, std::size_t expect_bytes,
+                                   ms timeout);
+
 // A minimal HTTP/1.1 request.
 std::string request_text(std::string_view method, std::string_view target, std::string_view extra_headers = "",
                          std::string_view body = "");

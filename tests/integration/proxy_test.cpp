@@ -12,6 +12,8 @@
 
 #include <openssl/ssl.h>
 
+#include <limits>
+
 using namespace bgtest;
 
 namespace {
@@ -168,6 +170,45 @@ BOOST_AUTO_TEST_CASE(client_initiated_tls_1_2_renegotiation_is_refused)
     BOOST_TEST(!r.renegotiated);
     BOOST_TEST(r.error == "no renegotiation", r.error);
     BOOST_TEST(get_tls("/up/echo").response().status == 200u);
+}
+
+// A TLS read that must wait for the client receives what comes (up to 512
+// bytes) before OpenSSL reads the socket itself (gateway/tls_server_stream.hpp).
+// Records cut anywhere, even inside their 5-byte header, and a request
+// larger than that first read, are put together; the connection closes as
+// asked once answered.
+BOOST_AUTO_TEST_CASE(tls_records_that_arrive_in_pieces_are_put_together)
+{
+    const std::string close_after = auth_line(alice_key) + "Connection: close\r\n";
+    const std::string pad(3000, 'p');
+    struct shape {
+        std::string request;
+        std::vector<std::size_t> cuts;
+        std::string_view what;
+    };
+    const std::vector<shape> shapes{
+        {request_text("GET", "/up/echo?cut=header", close_after), {1, 2, 1}, "inside the record header"},
+        {request_text("GET", "/up/echo?cut=body", close_after), {5, 30}, "inside the encrypted part"},
+        {request_text("GET", "/up/echo?cut=large", close_after + "X-Pad: " + pad + "\r\n"), {3, 600, 1000},
+         "a record larger than the first read"},
+        {request_text("GET", "/up/echo?cut=whole", close_after + "X-Pad: " + pad + "\r\n"), {},
+         "a large record at once"},
+    };
+    for (const auto& sh : shapes) {
+        BOOST_TEST_CONTEXT(sh.what)
+        {
+            const auto got = tls_exchange_in_pieces(env().gw.port(0), env().tls.ca_cert, sh.request, sh.cuts, 50ms,
+                                                    std::numeric_limits<std::size_t>::max(), 5s);
+            const auto responses = parse_curl_output(got);
+            BOOST_TEST_REQUIRE(responses.size() == 1u, got);
+            BOOST_TEST(responses[0].status == 200u);
+            const auto doc = responses[0].json();
+            const auto target = str(doc, "target");
+            BOOST_TEST(target.starts_with("/base/echo?cut="), target);
+            const bool padded = sh.request.find("X-Pad") != std::string::npos;
+            BOOST_TEST(str(echo_headers(responses[0]), "x-pad") == (padded ? pad : std::string("<absent>")));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(tls_1_1_is_refused)
