@@ -21,7 +21,6 @@
 #include "gateway/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/array.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -56,10 +55,11 @@ struct page_call {
     std::uint64_t asked = 0;  // how many items it asks for; 0 = all from `first` to the end
 };
 
-// A decoded list answer.
+// A decoded list answer. Its items are views into the answer's body: the
+// answer must outlive the page.
 struct list_page {
-    boost::json::array items;            // the vendor's items, unchanged, in the answer's order
-    std::optional<std::uint64_t> total;  // the collection's size (filters applied), when the answer says
+    std::vector<std::string_view> items;  // each item's JSON text as the vendor wrote it, in the answer's order
+    std::optional<std::uint64_t> total;   // the collection's size (filters applied), when the answer says
 };
 
 class list_dialect {
@@ -77,11 +77,10 @@ public:
     // The call for the next part of the window, after an answer shorter than
     // asked: `first` .. `first + asked`. Only called when starts_anywhere().
     virtual page_call continue_from(std::uint64_t first, std::uint64_t asked) const;
-    // The items and total of a 2xx answer; nullopt when the body is not this
-    // dialect's list (the core then relays the answer as it is). The JSON is
-    // allocated from `storage` (the core passes one arena per client request).
-    virtual std::optional<list_page> decode(const upstream_response& res,
-                                            boost::json::storage_ptr storage = {}) const = 0;
+    // The items and total of a 2xx answer (views into `res`'s body);
+    // nullopt when the body is not this dialect's list (the core then relays
+    // the answer as it is).
+    virtual std::optional<list_page> decode(const upstream_response& res) const = 0;
     // A cheap call for the total when answers do not carry it (Backup and
     // DR's HEAD → Actifio-Count): its method and pagination query; nullopt: none.
     virtual std::optional<std::pair<http::verb, std::string>> total_call() const { return std::nullopt; }

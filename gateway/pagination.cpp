@@ -159,13 +159,22 @@ void set_links(page_answer& a, std::string_view client_path, const page_window& 
 
 std::string render_envelope(const page_answer& a, const page_window& w)
 {
-    // Serialized piece by piece: the items are not copied into a document.
+    // Written piece by piece: each item is the upstream's own text.
     const auto link = [](const std::optional<std::string>& l) {
         return l ? boost::json::serialize(boost::json::string_view(*l)) : std::string("null");
     };
-    std::string out = "{\"items\":";
-    out += boost::json::serialize(a.items);
-    out += ",\"total\":";
+    std::size_t size = 128;
+    for (const auto item : a.items)
+        size += item.size() + 1;
+    std::string out;
+    out.reserve(size);
+    out += "{\"items\":[";
+    for (std::size_t i = 0; i < a.items.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        out += a.items[i];
+    }
+    out += "],\"total\":";
     out += a.total ? std::to_string(*a.total) : std::string("null");
     out += ",\"offset\":" + std::to_string(w.offset);
     out += ",\"limit\":" + std::to_string(w.limit);

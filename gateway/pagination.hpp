@@ -18,8 +18,6 @@
 #include "config/config.hpp"
 #include "gateway/errors.hpp"
 
-#include <boost/json/array.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,7 +53,7 @@ std::string page_link(std::string_view client_path, const page_window& w, std::u
 
 // What the gateway answers for a window.
 struct page_answer {
-    boost::json::array items;
+    std::vector<std::string_view> items;  // each item's JSON text (views into the upstream answers)
     std::optional<std::uint64_t> total;
     std::optional<std::string> next;      // a page_link, or nothing at the end
     std::optional<std::string> previous;  // a page_link, or nothing at the start

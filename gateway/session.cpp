@@ -24,11 +24,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
 
+#include <deque>
 #include <optional>
 
 namespace bg {
@@ -513,14 +513,11 @@ private:
             --budget;
         }
 
-        // Every answer's JSON, and the envelope's items, in one arena freed
-        // with the request: a page of items is hundreds of small values, and
-        // one malloc each cost more than parsing them. Moving a value within
-        // one storage moves it; across storages it would copy.
-        boost::json::monotonic_resource arena(16 * 1024);
-        const boost::json::storage_ptr storage(&arena);
+        // The answers decoded, kept (at stable addresses) until the envelope
+        // is written: the items are views of their bodies' text.
+        std::deque<adapters::upstream_response> answers;
         // The window's items by position (offset + i); a gap ends the answer.
-        std::vector<std::optional<boost::json::value>> window_items(static_cast<std::size_t>(w.limit));
+        std::vector<std::optional<std::string_view>> window_items(static_cast<std::size_t>(w.limit));
         bool any_item = false;
         std::optional<std::uint64_t> total;
         std::optional<std::uint64_t> end;  // the collection ends here (no item at this index)
@@ -538,7 +535,8 @@ private:
             for (auto& j : jobs) {
                 if (auto* e = std::get_if<gateway_error>(&j.result))
                     co_return co_await write_problem(*e, log, client_keep_alive_);
-                auto& res = std::get<adapters::upstream_response>(j.result);
+                answers.push_back(std::move(std::get<adapters::upstream_response>(j.result)));
+                auto& res = answers.back();
                 if (res.result_int() >= 400 && dialect.past_the_end(res, j.call))
                     continue;  // the collection ends somewhere before this call
                 if (res.result() == http::status::unauthorized && adapter.renews_credentials()) {
@@ -548,8 +546,7 @@ private:
                 }
                 if (res.result_int() >= 400)
                     co_return co_await answer_upstream_error(res, backend_index, log, client_keep_alive_);
-                auto page =
-                    res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res, storage) : std::nullopt;
+                auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;
                 if (!page && first_round && jobs.size() == 1)
                     co_return co_await write_upstream_as_is(res, log);  // not a list after all
                 if (!page) {
@@ -567,7 +564,7 @@ private:
                     if (first + i >= w.offset && first + i < window_end) {
                         auto& slot = window_items[static_cast<std::size_t>(first + i - w.offset)];
                         if (!slot)
-                            slot = std::move(page->items[i]);
+                            slot = page->items[i];
                         any_item = true;
                     }
                 if (j.call.asked == 0 || got == 0) {
@@ -611,12 +608,12 @@ private:
             }
         }
 
-        page_answer a{boost::json::array(storage), {}, {}, {}};
+        page_answer a;
         a.items.reserve(window_items.size());
         for (auto& slot : window_items) {
             if (!slot)
                 break;  // the end of the collection (or of the upstream-request budget)
-            a.items.push_back(std::move(*slot));
+            a.items.push_back(*slot);
         }
         if (!total && end && *end <= window_end)
             total = *end;

@@ -33,15 +33,13 @@ page_call backupdr_list::continue_from(std::uint64_t first, std::uint64_t asked)
 }
 
 // §5.1: {"count": <items in this answer>, "items": [...]}; the total is not in it.
-std::optional<list_page> backupdr_list::decode(const upstream_response& res,
-                                               boost::json::storage_ptr storage) const
+std::optional<list_page> backupdr_list::decode(const upstream_response& res) const
 {
-    auto body = lists::parse_json(res.body(), std::move(storage));
-    auto* o = body ? body->if_object() : nullptr;
-    auto* items = o ? o->if_contains("items") : nullptr;
-    if (!items || !items->is_array() || !lists::whole_number(o->if_contains("count")))
+    const auto body = lists::json_outline::read(res.body());
+    const auto* items = body ? body->member_elements("items") : nullptr;
+    if (!items || !lists::whole_number(body->member_text("count")))
         return std::nullopt;
-    return list_page{std::move(items->get_array()), std::nullopt};
+    return list_page{*items, std::nullopt};
 }
 
 std::optional<std::pair<http::verb, std::string>> backupdr_list::total_call() const

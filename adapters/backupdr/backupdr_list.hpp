@@ -28,8 +28,7 @@ public:
     std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const override;
     bool starts_anywhere() const override { return true; }
     page_call continue_from(std::uint64_t first, std::uint64_t asked) const override;
-    std::optional<list_page> decode(const upstream_response& res,
-                                    boost::json::storage_ptr storage = {}) const override;
+    std::optional<list_page> decode(const upstream_response& res) const override;
     // §3.3: HEAD with the same filters → Actifio-Count; none when options.count_via_head is false.
     std::optional<std::pair<http::verb, std::string>> total_call() const override;
     std::optional<std::uint64_t> decode_total(const upstream_response& res) const override;

@@ -279,18 +279,15 @@ std::vector<page_call> cloudbasic_list::plan(std::uint64_t offset, std::uint64_t
     return {page_call{"", 0, 0}};  // no pagination: the whole list, once
 }
 
-std::optional<list_page> cloudbasic_list::decode(const upstream_response& res,
-                                                 boost::json::storage_ptr storage) const
+std::optional<list_page> cloudbasic_list::decode(const upstream_response& res) const
 {
-    auto body = lists::parse_json(res.body(), std::move(storage));
+    const auto body = lists::json_outline::read(res.body());
     if (!body)
         return std::nullopt;  // XML, or not a list
-    boost::json::array* items = body->if_array();
-    if (auto* o = body->if_object(); o && o->size() == 1)
-        items = o->begin()->value().if_array();  // {"Replications": [...]}
+    const auto* items = body->is_array() ? &body->elements() : body->only_member_elements();  // {"Replications": [...]}
     if (!items)
         return std::nullopt;
-    list_page page{std::move(*items), std::nullopt};
+    list_page page{*items, std::nullopt};
     page.total = page.items.size();
     return page;
 }

@@ -25,8 +25,7 @@ public:
     // One call, no query: first 0, asked 0 (everything).
     std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const override;
     bool starts_anywhere() const override { return false; }
-    std::optional<list_page> decode(const upstream_response& res,
-                                    boost::json::storage_ptr storage = {}) const override;
+    std::optional<list_page> decode(const upstream_response& res) const override;
     std::vector<std::string_view> reserved_parameters() const override { return {}; }
 };
 

@@ -96,25 +96,21 @@ std::vector<page_call> cpm_list::plan(std::uint64_t offset, std::uint64_t limit,
 // (pagination off, §1.9.1) a bare array of the whole collection, whose size is
 // then the total. A bare array answering a call with page parameters would
 // mean the endpoint does not paginate; cpm_is_list_path lists only those that do.
-std::optional<list_page> cpm_list::decode(const upstream_response& res,
-                                          boost::json::storage_ptr storage) const
+std::optional<list_page> cpm_list::decode(const upstream_response& res) const
 {
-    auto body = lists::parse_json(res.body(), std::move(storage));
+    const auto body = lists::json_outline::read(res.body());
     if (!body)
         return std::nullopt;
-    if (auto* all = body->if_array()) {
-        list_page page{std::move(*all), std::nullopt};
+    if (body->is_array()) {
+        list_page page{body->elements(), std::nullopt};
         page.total = page.items.size();
         return page;
     }
-    auto* o = body->if_object();
-    if (!o)
+    const auto count = lists::whole_number(body->member_text("count"));
+    const auto* results = body->member_elements("results");
+    if (!count || !results)
         return std::nullopt;
-    const auto count = lists::whole_number(o->if_contains("count"));
-    auto* results = o->if_contains("results");
-    if (!count || !results || !results->is_array())
-        return std::nullopt;
-    return list_page{std::move(results->get_array()), count};
+    return list_page{*results, count};
 }
 
 bool cpm_is_list_path(std::string_view path)

@@ -46,8 +46,7 @@ public:
     // max_calls, one call without page parameters (the whole collection).
     std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const override;
     bool starts_anywhere() const override { return false; }  // pages start at multiples of page_size
-    std::optional<list_page> decode(const upstream_response& res,
-                                    boost::json::storage_ptr storage = {}) const override;
+    std::optional<list_page> decode(const upstream_response& res) const override;
     std::vector<std::string_view> reserved_parameters() const override { return {"page", "page_size"}; }
     // DRF's 404 to a page past the last (page > 1).
     bool past_the_end(const upstream_response& res, const page_call& call) const override

@@ -59,16 +59,14 @@ std::vector<std::string_view> veeam_list::reserved_parameters() const
 }
 
 // Reference: {"totalCount": N, "results": [...]}.
-std::optional<list_page> veeam_list::decode(const upstream_response& res,
-                                            boost::json::storage_ptr storage) const
+std::optional<list_page> veeam_list::decode(const upstream_response& res) const
 {
-    auto body = lists::parse_json(res.body(), std::move(storage));
-    auto* o = body ? body->if_object() : nullptr;
-    const auto total = o ? lists::whole_number(o->if_contains("totalCount")) : std::nullopt;
-    auto* results = o ? o->if_contains("results") : nullptr;
-    if (!total || !results || !results->is_array())
+    const auto body = lists::json_outline::read(res.body());
+    const auto total = body ? lists::whole_number(body->member_text("totalCount")) : std::nullopt;
+    const auto* results = body ? body->member_elements("results") : nullptr;
+    if (!total || !results)
         return std::nullopt;
-    return list_page{std::move(results->get_array()), total};
+    return list_page{*results, total};
 }
 
 veeam_collection veeam_collection_at(std::string_view path)

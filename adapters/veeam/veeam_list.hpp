@@ -31,8 +31,7 @@ public:
     std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const override;
     bool starts_anywhere() const override { return mode_ == mode::paged; }
     page_call continue_from(std::uint64_t first, std::uint64_t asked) const override;
-    std::optional<list_page> decode(const upstream_response& res,
-                                    boost::json::storage_ptr storage = {}) const override;
+    std::optional<list_page> decode(const upstream_response& res) const override;
     std::vector<std::string_view> reserved_parameters() const override;
 
 private:

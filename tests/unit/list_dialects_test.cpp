@@ -14,13 +14,13 @@
 #include "adapters/cpm/cpm_adapter.hpp"
 #include "adapters/veeam/veeam_adapter.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include "adapters/list_support.hpp"
 
+
+#include <deque>
 #include <ostream>
 
 namespace http = boost::beast::http;
-namespace json = boost::json;
 using namespace bg::adapters;
 
 namespace bg::adapters {
@@ -37,12 +37,16 @@ bool operator==(const page_call& a, const page_call& b)
 
 namespace {
 
-upstream_response answer(std::string body, http::status status = http::status::ok)
+// An upstream answer that lives as long as the test program: a decoded
+// page's items are views into its body.
+const upstream_response& answer(std::string body, http::status status = http::status::ok)
 {
+    static std::deque<upstream_response> kept;
     upstream_response res{status, 11};
     res.body() = std::move(body);
     res.prepare_payload();
-    return res;
+    kept.push_back(std::move(res));
+    return kept.back();
 }
 
 std::vector<page_call> calls(std::initializer_list<page_call> c) { return c; }
@@ -82,7 +86,16 @@ bg::config::backend cloudbasic_backend()
     return b;
 }
 
-std::string items_of(const std::optional<list_page>& page) { return page ? json::serialize(page->items) : "none"; }
+// The items as the envelope writes them: "[" item "," item ... "]".
+std::string items_of(const std::optional<list_page>& page)
+{
+    if (!page)
+        return "none";
+    std::string out = "[";
+    for (std::size_t i = 0; i < page->items.size(); ++i)
+        out.append(i ? "," : "").append(page->items[i]);
+    return out + "]";
+}
 
 // Optionals as text for BOOST_TEST's messages: the value, or "none".
 std::string shown(const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "none"; }
@@ -600,3 +613,90 @@ BOOST_AUTO_TEST_CASE(cloudbasic_error_messages)
         }
     }
 }
+
+// ---- The outline of a list answer (adapters/list_support.hpp) -----------------
+
+BOOST_AUTO_TEST_SUITE(json_outline)
+
+using bg::adapters::lists::json_outline;
+using bg::adapters::lists::whole_number;
+
+// Items are the upstream's own text: numbers keep their spelling (a document
+// would make 1.5 into 1.5E0), and white space inside an item stays.
+BOOST_AUTO_TEST_CASE(items_keep_the_vendors_own_text)
+{
+    const auto& res = answer(R"({"count":3, "results": [ {"size": 1.5, "n": 100.0},)"
+                             "\n  {\"big\": 12345678901234567890123, \"e\": 1e2} ,"
+                             R"({"s":"a\"]},[{" , "u":"\u00e9"} ] })");
+    const cpm_list cpm;
+    const auto page = cpm.decode(res);
+    BOOST_REQUIRE(page.has_value());
+    BOOST_REQUIRE(page->items.size() == 3u);
+    BOOST_TEST(page->items[0] == R"({"size": 1.5, "n": 100.0})");
+    BOOST_TEST(page->items[1] == R"({"big": 12345678901234567890123, "e": 1e2})");
+    BOOST_TEST(page->items[2] == R"({"s":"a\"]},[{" , "u":"\u00e9"})");  // brackets inside a string
+    BOOST_TEST(shown(page->total) == "3");
+}
+
+BOOST_AUTO_TEST_CASE(the_top_level_is_read_as_a_document_would_be)
+{
+    auto o = json_outline::read(R"( {"a": [1, [2, 3], {"b": []}, "]", null], "res\u0075lts": "x", "n": 7, "a": [4]} )");
+    BOOST_REQUIRE(o.has_value());
+    BOOST_TEST(o->is_object());
+    BOOST_TEST(!o->is_array());
+    BOOST_TEST(o->size() == 3u);                                          // "a" twice counts once
+    BOOST_TEST(o->member_text("a").value_or("none") == "[4]");            // the last one, as Boost.JSON keeps
+    BOOST_REQUIRE(o->member_elements("a") != nullptr);
+    BOOST_TEST(o->member_elements("a")->size() == 1u);
+    BOOST_TEST(o->member_text("results").value_or("none") == "\"x\"");  // keys compared unescaped
+    BOOST_TEST(o->member_elements("results") == nullptr);                 // not an array
+    BOOST_TEST(o->member_text("n").value_or("none") == "7");
+    BOOST_TEST(!o->member_text("b").has_value());                         // not a top-level key
+    BOOST_TEST(o->only_member_elements() == nullptr);
+
+    auto first = json_outline::read(R"({"a": [1, [2, 3], {"b": []}, "]", null, "\\"]})");
+    BOOST_REQUIRE(first.has_value());
+    const auto* elements = first->only_member_elements();
+    BOOST_REQUIRE(elements != nullptr);
+    BOOST_REQUIRE(elements->size() == 6u);
+    BOOST_TEST((*elements)[1] == "[2, 3]");
+    BOOST_TEST((*elements)[2] == R"({"b": []})");
+    BOOST_TEST((*elements)[3] == R"("]")");
+    BOOST_TEST((*elements)[4] == "null");
+    BOOST_TEST((*elements)[5] == R"("\\")");  // a string ending in an escaped backslash
+
+    auto arr = json_outline::read("[ ]");
+    BOOST_REQUIRE(arr.has_value());
+    BOOST_TEST(arr->is_array());
+    BOOST_TEST(arr->elements().empty());
+    auto empty_member = json_outline::read(R"({"Clusters": [ ]})");
+    BOOST_REQUIRE(empty_member.has_value());
+    BOOST_REQUIRE(empty_member->only_member_elements() != nullptr);
+    BOOST_TEST(empty_member->only_member_elements()->empty());
+    auto scalar = json_outline::read("42");
+    BOOST_REQUIRE(scalar.has_value());
+    BOOST_TEST(!scalar->is_array());
+    BOOST_TEST(!scalar->is_object());
+}
+
+BOOST_AUTO_TEST_CASE(only_one_json_text_is_read)
+{
+    for (const char* body : {"", "not json", R"({"a":1} {"b":2})", R"({"a":[1,2)", R"({"a":1,})", R"([1,,2])",
+                             R"({"a":"unterminated})", "[1] x"}) {
+        BOOST_TEST_CONTEXT(body) { BOOST_TEST(!json_outline::read(body).has_value()); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(whole_numbers_are_integers_of_zero_or_more)
+{
+    BOOST_TEST(shown(whole_number(std::string_view("137"))) == "137");
+    BOOST_TEST(shown(whole_number(std::string_view("0"))) == "0");
+    BOOST_TEST(shown(whole_number(std::string_view("-0"))) == "0");
+    BOOST_TEST(shown(whole_number(std::string_view("18446744073709551615"))) == "18446744073709551615");
+    for (const char* text : {"-1", "1.0", "1e2", "18446744073709551616", "\"3\"", "null", "true", "[3]"}) {
+        BOOST_TEST_CONTEXT(text) { BOOST_TEST(!whole_number(std::string_view(text)).has_value()); }
+    }
+    BOOST_TEST(!whole_number(std::nullopt).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
