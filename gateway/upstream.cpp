@@ -179,7 +179,9 @@ void upstream_pool::schedule_trim()
         if (ec)
             return;  // the pool is going away
         trim_scheduled_ = false;
-        trim_surplus(coarse_clock::now());
+        // (The coarse clock may lag the timer by a tick: what was released a
+        // linger ago, as the timer was set, goes now, not a linger later.)
+        trim_surplus(coarse_clock::now() + coarse_clock::resolution());
         if (idle_.size() > target_.backend().max_idle_connections)
             schedule_trim();
     });
