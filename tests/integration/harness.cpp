@@ -830,9 +830,11 @@ std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::strin
     return received;
 }
 
-std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, std::string_view request,
-                                   const std::vector<std::size_t>& cuts, ms pause, std::size_t expect_bytes,
-                                   ms timeout)
+namespace {
+
+// A blocking connection to 127.0.0.1:port whose every send and receive gives
+// up after `timeout`; throws when it cannot connect.
+int connect_with_timeout(std::uint16_t port, ms timeout)
 {
     int error = 0;
     const int fd = connect_loopback(port, error);
@@ -842,6 +844,16 @@ std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, 
     timeval tv{left / 1000, (left % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+}  // namespace
+
+std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, std::string_view request,
+                                   const std::vector<std::size_t>& cuts, ms pause, std::size_t expect_bytes,
+                                   ms timeout)
+{
+    const int fd = connect_with_timeout(port, timeout);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // each piece its own segment
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
@@ -888,14 +900,7 @@ std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, 
 renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
                                        ms timeout)
 {
-    int error = 0;
-    const int fd = connect_loopback(port, error);
-    if (fd < 0)
-        throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
-    const auto left = static_cast<long>(timeout.count());
-    timeval tv{left / 1000, (left % 1000) * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    const int fd = connect_with_timeout(port, timeout);
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
