@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -741,6 +742,57 @@ bool connection_refused(std::uint16_t port)
     return error == ECONNREFUSED;
 }
 
+namespace {
+
+// A blocking connection to 127.0.0.1:port whose every send and receive gives
+// up after `timeout`; throws when it cannot connect.
+int connect_with_timeout(std::uint16_t port, ms timeout)
+{
+    int error = 0;
+    const int fd = connect_loopback(port, error);
+    if (fd < 0)
+        throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
+    const auto left = static_cast<long>(timeout.count());
+    timeval tv{left / 1000, (left % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// A TLS client on `fd` that verifies the server against `ca_file` (after
+// `adjust` has set its context's other options); frees its SSL object and
+// context and closes `fd` when it goes.
+class tls_client {
+public:
+    tls_client(int fd, const fs::path& ca_file, const std::function<void(SSL_CTX*)>& adjust = {})
+        : fd_(fd), ctx_(SSL_CTX_new(TLS_client_method()))
+    {
+        if (adjust)
+            adjust(ctx_);
+        SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+    }
+    ~tls_client()
+    {
+        SSL_free(ssl_);  // (and any BIO it was given)
+        SSL_CTX_free(ctx_);
+        ::close(fd_);
+    }
+    tls_client(const tls_client&) = delete;
+    tls_client& operator=(const tls_client&) = delete;
+
+    SSL* ssl() const { return ssl_; }
+
+private:
+    int fd_;
+    SSL_CTX* ctx_;
+    SSL* ssl_ = nullptr;
+};
+
+}  // namespace
+
 std::string tls_handshake_version(std::uint16_t port, int min_version, int max_version, const fs::path& ca_file)
 {
     int error = 0;
@@ -750,17 +802,15 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
     timeval tv{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    // Security level 0 lets this client offer TLS 1.1: the refusal must come
-    // from the gateway, not from this side.
-    SSL_CTX_set_security_level(ctx, 0);
-    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
-    SSL_CTX_set_min_proto_version(ctx, min_version);
-    SSL_CTX_set_max_proto_version(ctx, max_version);
-    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
+    const tls_client client(fd, ca_file, [&](SSL_CTX* ctx) {
+        // Security level 0 lets this client offer TLS 1.1: the refusal must
+        // come from the gateway, not from this side.
+        SSL_CTX_set_security_level(ctx, 0);
+        SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+        SSL_CTX_set_min_proto_version(ctx, min_version);
+        SSL_CTX_set_max_proto_version(ctx, max_version);
+    });
+    SSL* ssl = client.ssl();
     static char server_name[] = "localhost";
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, server_name);
     SSL_set1_host(ssl, "localhost");
@@ -769,9 +819,6 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
         version = SSL_get_version(ssl);
         SSL_shutdown(ssl);
     }
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    ::close(fd);
     return version;
 }
 
@@ -798,11 +845,8 @@ std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::strin
     if (fd < 0)
         throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
+    const tls_client client(fd, ca_file);
+    SSL* ssl = client.ssl();
     std::string received;
     // Blocking reads, each bounded by what is left of `timeout`.
     auto set_timeout = [&] {
@@ -824,30 +868,8 @@ std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::strin
             received.append(buf, static_cast<std::size_t>(n));
         }
     }
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    ::close(fd);
     return received;
 }
-
-namespace {
-
-// A blocking connection to 127.0.0.1:port whose every send and receive gives
-// up after `timeout`; throws when it cannot connect.
-int connect_with_timeout(std::uint16_t port, ms timeout)
-{
-    int error = 0;
-    const int fd = connect_loopback(port, error);
-    if (fd < 0)
-        throw std::runtime_error("cannot connect to port " + std::to_string(port) + ": " + std::strerror(error));
-    const auto left = static_cast<long>(timeout.count());
-    timeval tv{left / 1000, (left % 1000) * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-}  // namespace
 
 std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, std::string_view request,
                                    const std::vector<std::size_t>& cuts, ms pause, std::size_t expect_bytes,
@@ -856,11 +878,8 @@ std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, 
     const int fd = connect_with_timeout(port, timeout);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // each piece its own segment
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
+    const tls_client client(fd, ca_file);
+    SSL* ssl = client.ssl();
     std::string received;
     if (SSL_connect(ssl) == 1) {
         // The request's records are made in memory, then sent by hand.
@@ -891,22 +910,15 @@ std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, 
             received.append(buf, static_cast<std::size_t>(n));
         }
     }
-    SSL_free(ssl);  // (frees the memory BIO too)
-    SSL_CTX_free(ctx);
-    ::close(fd);
     return received;
 }
 
 renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
                                        ms timeout)
 {
-    const int fd = connect_with_timeout(port, timeout);
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
+    const tls_client client(connect_with_timeout(port, timeout), ca_file,
+                            [](SSL_CTX* ctx) { SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION); });
+    SSL* ssl = client.ssl();
     renegotiation_result result;
     if (SSL_connect(ssl) == 1 &&
         SSL_write(ssl, request.data(), static_cast<int>(request.size())) == static_cast<int>(request.size())) {
@@ -923,9 +935,6 @@ renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_fi
     } else {
         result.error = "the first handshake or request failed";
     }
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    ::close(fd);
     return result;
 }
 
