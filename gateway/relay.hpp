@@ -5,7 +5,7 @@
 // first.
 #pragma once
 
-#include "gateway/read_deadline.hpp"
+#include "gateway/deadline.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,13 +33,12 @@ struct relay_result {
     std::uint64_t bytes = 0;  // body bytes moved
 };
 
+// Each read and each write has its own limit (deadline.hpp): on expiry the
+// operation is cancelled and the socket left open, so a client that was too
+// slow still gets its 408; the caller closes an upstream that was.
 struct relay_limits {
     std::chrono::milliseconds in_timeout;   // per read
     std::chrono::milliseconds out_timeout;  // per write
-    // The reading side is the client, which must still get its 408 when too
-    // slow: its reads are cancelled, not closed (read_deadline). An upstream
-    // that is too slow is simply closed, at the cost of no extra timer.
-    bool in_is_client = false;
 };
 
 template <class In, class Out, bool isRequest>
@@ -47,23 +46,12 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
                                                 boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& p,
                                                 Out& out,
                                                 boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& sr,
-                                                relay_limits limits)
+                                                deadline_list& deadlines, relay_limits limits)
 {
     namespace http = boost::beast::http;
     constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
     constexpr std::size_t chunk = 64 * 1024;
     std::unique_ptr<char[]> buf(new char[chunk]);  // (not value-initialized: every byte is written before it is read)
-    // Both streams' limits end with the relay: whatever uses them next sets
-    // its own (a stale expiry would end that next operation at once).
-    struct expiries_cleared {
-        boost::beast::tcp_stream& a;
-        boost::beast::tcp_stream& b;
-        ~expiries_cleared()
-        {
-            a.expires_never();
-            b.expires_never();
-        }
-    } cleared{boost::beast::get_lowest_layer(in), boost::beast::get_lowest_layer(out)};
     // Room for a piece at a time: Beast reads no more than the buffer's free
     // room (at least 512 bytes), and the parser keeps emptying it.
     in_buffer.reserve(std::max(in_buffer.capacity(), chunk));
@@ -74,14 +62,10 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
             body.data = buf.get();
             body.size = chunk;
             boost::system::error_code ec;
-            if (limits.in_is_client) {
-                read_deadline deadline(boost::beast::get_lowest_layer(in), limits.in_timeout);
+            {
+                io_deadline deadline(deadlines, boost::beast::get_lowest_layer(in), limits.in_timeout);
                 auto [rec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
                 ec = deadline.outcome(rec);
-            } else {
-                boost::beast::get_lowest_layer(in).expires_after(limits.in_timeout);
-                auto [rec, n] = co_await http::async_read(in, in_buffer, p, use_tuple);
-                ec = rec;
             }
             if (ec == http::error::need_buffer)
                 ec = {};  // the piece is full: send it, then read on
@@ -98,8 +82,12 @@ boost::asio::awaitable<relay_result> relay_body(In& in, boost::beast::flat_buffe
             body.data = nullptr;
             body.size = 0;
         }
-        boost::beast::get_lowest_layer(out).expires_after(limits.out_timeout);
-        auto [wec, m] = co_await http::async_write(out, sr, use_tuple);
+        boost::system::error_code wec;
+        {
+            io_deadline deadline(deadlines, boost::beast::get_lowest_layer(out), limits.out_timeout);
+            auto [ec, m] = co_await http::async_write(out, sr, use_tuple);
+            wec = deadline.outcome(ec);
+        }
         if (wec == http::error::need_buffer)
             wec = {};  // the piece is written: read the next
         if (wec) {

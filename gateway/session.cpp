@@ -692,6 +692,31 @@ private:
         co_return co_await write_whole(res, log, 200);
     }
 
+    // A message held whole (its framing fields set: Content-Length, never
+    // chunked) as two buffers for one gathered write: its head, written by
+    // hand into wire_head_, and its body.
+    template <bool isRequest>
+    std::array<asio::const_buffer, 2> whole_message(const http::message<isRequest, http::string_body>& m)
+    {
+        wire_head_.clear();
+        append_head(wire_head_, m.base());
+        return {asio::buffer(wire_head_), asio::buffer(m.body())};
+    }
+
+    // What an immediate write (write_immediately) left of `pieces`, written
+    // asynchronously within `limit`. Only the slow path pays for this frame.
+    template <class S>
+    awaitable<boost::system::error_code> write_rest(S& s, beast::tcp_stream& lowest,
+                                                    const std::array<asio::const_buffer, 2>& pieces, std::size_t sent,
+                                                    std::chrono::milliseconds limit)
+    {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
+        rest.consume(sent);
+        io_deadline deadline(w_.deadlines(), lowest, limit);
+        auto [ec, n] = co_await asio::async_write(s, rest, use_tuple);
+        co_return deadline.outcome(ec);
+    }
+
     // A response held whole (an envelope, a small upstream answer): its body
     // is left out for HEAD, its length kept.
     awaitable<bool> write_whole(http::response<http::string_body>& res, access_entry& log, unsigned upstream_status)
@@ -706,18 +731,11 @@ private:
         res.prepare_payload();
         if (head_request_)
             res.content_length(length);
-        wire_head_.clear();
-        append_head(wire_head_, res.base());  // (Content-Length is set: never chunked)
-        const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(res.body())};
+        const auto pieces = whole_message(res);  // (Content-Length is set: never chunked)
         boost::system::error_code ec;
         const std::size_t sent = write_immediately(stream_, pieces, ec);  // (usually all of it)
-        if (!ec && sent < beast::buffer_bytes(pieces)) {
-            beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
-            rest.consume(sent);
-            io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
-            auto [wec, n] = co_await asio::async_write(stream_, rest, use_tuple);
-            ec = deadline.outcome(wec);
-        }
+        if (!ec && sent < beast::buffer_bytes(pieces))
+            ec = co_await write_rest(stream_, tcp(), pieces, sent, cfg().limits.body_timeout);
         log.upstream_status = upstream_status;
         log.bytes_out = length;
         log.finish(res.result_int(), static_cast<bool>(ec));
@@ -746,20 +764,14 @@ private:
             const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
             // The body is whole and framed by Content-Length (prepare_payload):
             // head and body go out in one gathered write.
-            wire_head_.clear();
-            append_head(wire_head_, req.base());
-            const std::array<asio::const_buffer, 2> pieces{asio::buffer(wire_head_), asio::buffer(req.body())};
+            const auto pieces = whole_message(req);
             boost::system::error_code wec;
             const std::size_t sent =
                 std::visit([&](auto& s) { return write_immediately(s, pieces, wec); }, conn->stream);
-            if (!wec && sent < beast::buffer_bytes(pieces)) {
-                beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
-                rest.consume(sent);
-                io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
-                auto [ec, wn] = co_await std::visit(
-                    [&](auto& s) { return asio::async_write(s, rest, use_tuple); }, conn->stream);
-                wec = deadline.outcome(ec);
-            }
+            if (!wec && sent < beast::buffer_bytes(pieces))
+                wec = co_await std::visit(
+                    [&](auto& s) { return write_rest(s, conn->tcp(), pieces, sent, backend.timeouts.request); },
+                    conn->stream);
             if (wec) {
                 if (may_retry && stale_connection(wec))
                     continue;
@@ -821,9 +833,10 @@ private:
         auto conn = std::get<connection_ptr>(std::move(acquired));
 
         http::request_serializer<http::buffer_body> serializer{req};
-        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request, true};
+        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request};
         const auto relayed = co_await std::visit(
-            [&](auto& up) { return relay_body(stream_, buffer_, parser, up, serializer, limits); }, conn->stream);
+            [&](auto& up) { return relay_body(stream_, buffer_, parser, up, serializer, w_.deadlines(), limits); },
+            conn->stream);
         log.bytes_in = relayed.bytes;
         if (relayed.failed == relay_side::in) {
             co_await answer_body_error(relayed.ec, log);
@@ -913,7 +926,9 @@ private:
         } else {
             const auto limits = relay_limits{backend.timeouts.request, cfg().limits.body_timeout};
             relayed = co_await std::visit(
-                [&](auto& up) { return relay_body(up, ex.conn->buffer, parser, stream_, serializer, limits); },
+                [&](auto& up) {
+                    return relay_body(up, ex.conn->buffer, parser, stream_, serializer, w_.deadlines(), limits);
+                },
                 ex.conn->stream);
         }
         log.upstream_status = upstream_status;

@@ -24,7 +24,7 @@ struct thread_contexts {
 
     thread_contexts()
     {
-        static constexpr const char* names[] = {"SHA1", "SHA256", "SHA512"};
+        static constexpr const char* names[] = {"SHA1", "SHA256", "SHA512"};  // digest_algorithm's order
         for (int i = 0; i < 3; ++i)
             md[i] = EVP_MD_fetch(nullptr, names[i], nullptr);
         digest = EVP_MD_CTX_new();
@@ -78,10 +78,11 @@ const std::uint8_t* bytes_of(std::span<const std::uint8_t> s)
 sha256_digest sha256(std::string_view data)
 {
     auto& c = contexts();
-    check(c.md[1] && c.digest ? 1 : 0);
+    const EVP_MD* md = c.md[static_cast<int>(digest_algorithm::sha256)];
+    check(md && c.digest ? 1 : 0);
     sha256_digest out{};
     unsigned int size = 0;
-    check(EVP_DigestInit_ex2(c.digest, c.md[1], nullptr));
+    check(EVP_DigestInit_ex2(c.digest, md, nullptr));
     check(EVP_DigestUpdate(c.digest, data.data(), data.size()));
     check(EVP_DigestFinal_ex(c.digest, out.data(), &size));
     return out;

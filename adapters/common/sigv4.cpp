@@ -2,6 +2,8 @@
 
 #include "adapters/common/encoding.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -68,21 +70,15 @@ std::vector<header> canonicalize(std::span<const header_view> headers)
     return merged;
 }
 
-// ASCII case-insensitive equality (header names), without a lowercased copy.
-bool iequal(std::string_view a, std::string_view b)
-{
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
-               return lower(x) == lower(y);
-           });
-}
+// Header names compare ASCII case-insensitively, without lowercased copies.
+using boost::beast::iequals;
 
 bool hop_may_change(std::string_view name)
 {
     static constexpr std::array<std::string_view, 12> names = {
         "authorization", "connection",        "expect",  "keep-alive", "proxy-authorization", "proxy-connection", "te",
         "trailer",       "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
-    return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return iequal(n, name); });
+    return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return iequals(n, name); });
 }
 
 // The headers sign() adds, in the order they are returned (Authorization last).
@@ -99,8 +95,8 @@ std::vector<header> added_headers(const credentials& creds, std::string_view dat
 
 bool is_added(const std::vector<header>& added, std::string_view name)
 {
-    return iequal(name, "authorization") ||
-           std::any_of(added.begin(), added.end(), [&](const header& h) { return iequal(h.name, name); });
+    return iequals(name, "authorization") ||
+           std::any_of(added.begin(), added.end(), [&](const header& h) { return iequals(h.name, name); });
 }
 
 // The request's own headers that are signed, then the added ones that are.
@@ -113,7 +109,7 @@ std::vector<header_view> headers_to_sign(std::span<const header_view> sent, cons
         if (!hop_may_change(h.name) && !is_added(added, h.name))
             out.push_back(h);
     for (const auto& h : added)
-        if (opts.sign_session_token || !iequal(h.name, "x-amz-security-token"))
+        if (opts.sign_session_token || !iequals(h.name, "x-amz-security-token"))
             out.push_back({h.name, h.value});
     return out;
 }
