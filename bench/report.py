@@ -63,6 +63,24 @@ def ratio(a, b):
     return round(a / b, 3) if b else None
 
 
+def ceiling_pair(results, w, system, threads):
+    """A system's relay ceiling run for W3 or W4 (W3r, W4r) and its own W1."""
+    return (find(results, kind="load", workload=w + "r", system=system),
+            find(results, kind="load", workload="W1", system=system, threads=threads))
+
+
+def add_ceiling(t, results, w, threads):
+    """Beside the W3/W4 target, each system's W3r/W1 (W4r/W1): the most the
+    ratio can be on this machine when the proxy does none of the adapter's work."""
+    ceiling = {}
+    for system in ("gateway",) + PEERS:
+        r, own_w1 = ceiling_pair(results, w, system, threads)
+        if ok(r) and ok(own_w1):
+            ceiling[system] = ratio(r["rps"], own_w1["rps"])
+    if ceiling:
+        t["relay_ceiling"] = {"workload": w + "r", "over_own_w1": ceiling}
+
+
 def compute(results, settings):
     """Ratios and targets from one run."""
     threads = settings.get("threads", 2)
@@ -85,6 +103,15 @@ def compute(results, settings):
         if ok(g) and ok(w1):
             ratios.append({"what": f"{w} gateway/gateway W1", "rps": ratio(g["rps"], w1["rps"]),
                            "p99": ratio(g["p99_ms"], w1["p99_ms"])})
+        relayed = gw(w + "r")
+        if ok(g) and ok(relayed):
+            ratios.append({"what": f"{w} gateway/gateway {w}r", "rps": ratio(g["rps"], relayed["rps"]),
+                           "p99": ratio(g["p99_ms"], relayed["p99_ms"])})
+        for system in ("gateway",) + PEERS:
+            r, own_w1 = ceiling_pair(results, w, system, threads)
+            if ok(r) and ok(own_w1):
+                ratios.append({"what": f"{w}r {system}/{system} W1", "rps": ratio(r["rps"], own_w1["rps"]),
+                               "p99": ratio(r["p99_ms"], own_w1["p99_ms"])})
     t1, t2 = gw("W6", threads=1), gw("W6", threads=2)
     if ok(t1) and ok(t2):
         ratios.append({"what": "W6 gateway 1 thread/2 threads", "rps": ratio(t1["rps"], t2["rps"]),
@@ -122,7 +149,9 @@ def compute(results, settings):
         target("W1 p99 <= HAProxy's", False, None, "not measured")
     ratio_target("W2 requests/s >= 1.0 x HAProxy's", gw("W2", threads=threads), hap2, 1.0)
     ratio_target("W3 requests/s >= 0.8 x gateway W1", gw("W3"), w1, 0.8)
+    add_ceiling(targets[-1], results, "W3", threads)
     ratio_target("W4 requests/s >= 0.9 x gateway W1", gw("W4"), w1, 0.9)
+    add_ceiling(targets[-1], results, "W4", threads)
 
     holds = [r for r in results if r.get("kind") == "hold" and r["system"] == "gateway"]
     big = max([r["conns"] for r in holds] or [0])
@@ -188,8 +217,17 @@ def rows(doc):
                 compare = f"/gw W1: {rfmt(ratio(r['rps'], gw_w1['rps']))} rps"
                 if r.get("cpu_us_per_req") and gw_w1.get("cpu_us_per_req"):
                     compare += f", {rfmt(ratio(r['cpu_us_per_req'], gw_w1['cpu_us_per_req']))} CPU/req"
+                relayed = find(results, kind="load", workload=r["workload"] + "r", system="gateway")
+                if ok(relayed):
+                    compare += f"; /gw {r['workload']}r: {rfmt(ratio(r['rps'], relayed['rps']))} rps"
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
+        if ok(r) and r["workload"] in ("W3r", "W4r"):
+            own_w1 = find(results, kind="load", workload="W1", system=r["system"],
+                          threads=doc["settings"].get("threads", 2))
+            if ok(own_w1):
+                own = f"/own W1: {rfmt(ratio(r['rps'], own_w1['rps']))} rps"
+                compare = own + ("; " + compare if compare else "")
         if ok(r) and r["stats"].get("connects_in_window"):
             compare = (compare + "; " if compare else "") + "connections still being made in the window"
         if ok(r):
@@ -252,6 +290,10 @@ def render(doc, markdown=False):
         parts.append("TLS negotiated with wrk: " + "; ".join(tls))
     parts.append("W1-W4, W6: wrk, latency from its histogram; W5: h2load, after a warm-up that makes "
                  "the connections, latency from its request log")
+    if any(r.get("workload") in ("W3r", "W4r") for r in doc["results"]):
+        parts.append("W3r/W4r: W3's/W4's upstream requests relayed as plain pass-throughs with fixed "
+                     "credentials (no adapter work): each system's W3r/W1 and W4r/W1 bound W3/W1 and W4/W1 "
+                     "on this machine")
     if markdown:
         parts[:] = ["- " + p for p in parts]
     parts.append("")
@@ -267,6 +309,10 @@ def render(doc, markdown=False):
     parts.append("")
     for t in doc["targets"]:
         v = t["value"] if t["value"] is not None else t.get("why", "")
+        c = t.get("relay_ceiling")
+        if c:
+            v = f"{v} (relay ceiling, {c['workload']}/W1: " + \
+                ", ".join(f"{s} {rfmt(x)}" for s, x in c["over_own_w1"].items()) + ")"
         parts.append(f"{'- ' if markdown else '  '}{'MET   ' if t['met'] else 'MISSED'} {t['target']}: {v}")
     return "\n".join(parts)
 
