@@ -4,16 +4,18 @@
 W3r and W4r send W3's and W4's upstream requests through each proxy as plain
 pass-throughs, with the credentials fixed in the proxy's configuration, so that
 the proxy does none of the adapter's work (no login, no list envelope, no
-signature). These are those credentials, made once per bench run:
+signature). These are those credentials, made by bench/run before each of the
+two workloads:
 
   relay_auth.py cpm-token PORT API_KEY
       POST /api/token/obtain/api_key/ on backup-sim's CPM port; prints the access
       token (valid an hour: the simulator's default access_ttl).
   relay_auth.py sigv4 HOST PATH ACCESS_KEY_ID SECRET REGION
-      signs GET PATH for Host HOST (service cbr, empty body) as the CloudBasic
-      adapter does; prints three lines NAME<TAB>VALUE: X-Amz-Date,
-      X-Amz-Content-Sha256, Authorization. backup-sim accepts the signature for
-      max_skew_seconds (900 s), longer than a bench run.
+      signs GET PATH for Host HOST (service cbr, empty body; host,
+      x-amz-content-sha256 and x-amz-date signed); prints three lines
+      NAME<TAB>VALUE: X-Amz-Date, X-Amz-Content-Sha256, Authorization.
+      backup-sim accepts the signature for max_skew_seconds (900 s), longer
+      than one workload.
 
 The secrets are the simulator's demo defaults; nothing here is printed but the
 token and the headers, which bench/run writes into the proxies' files.
