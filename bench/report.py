@@ -14,6 +14,7 @@ import argparse
 import datetime
 import json
 import os
+import statistics
 import sys
 
 PEERS = ("haproxy", "nginx")
@@ -46,6 +47,45 @@ def derive_hold(r):
     r["held_ok"] = h.get("held_2xx", 0)
     r["errors"] = h.get("errors", 0) + h.get("non2xx", 0)
     return r
+
+
+def summarize(results):
+    """bench/run measures W1 and W2 in rounds (ROUNDS; each round runs every
+    system once, in a rotated order). A system's rounds of one workload become
+    one record of their medians (requests/s, latencies, CPU per request; errors
+    added up, the largest peak RSS); the rounds stay in the results as measured.
+    Records without a round pass through unchanged."""
+    out, groups = [], {}
+    for r in results:
+        if r.get("kind") == "load" and r.get("round") is not None:
+            key = (r["workload"], r["system"], r["threads"], r["conns"], r["tls"])
+            if key not in groups:
+                groups[key] = []
+                out.append(key)
+            groups[key].append(r)
+        else:
+            out.append(r)
+    return [merge_rounds(groups[x]) if isinstance(x, tuple) else x for x in out]
+
+
+def merge_rounds(rounds):
+    if len(rounds) == 1:
+        return rounds[0]
+    bad = [r for r in rounds if not ok(r)]
+    if bad:
+        return dict(bad[0], reason=f"round {bad[0]['round']}: {bad[0].get('reason', bad[0]['status'])}")
+    med = lambda k: statistics.median(r[k] for r in rounds)
+    m = {k: rounds[0][k] for k in ("kind", "workload", "system", "threads", "conns", "tls", "path", "tool",
+                                   "status", "tls_negotiated")}
+    m.update(rps=round(med("rps"), 1), p50_ms=round(med("p50_ms"), 3), p99_ms=round(med("p99_ms"), 3),
+             errors=sum(r["errors"] for r in rounds), socket_errors=sum(r["socket_errors"] for r in rounds),
+             peak_rss_kib=max(r["peak_rss_kib"] for r in rounds), alive=all(r["alive"] for r in rounds),
+             stats={"connects_in_window": any(r["stats"].get("connects_in_window") for r in rounds)},
+             rounds={"n": len(rounds), "rps": [r["rps"] for r in rounds], "p99_ms": [r["p99_ms"] for r in rounds]})
+    m["peak_rss_mib"] = round(m["peak_rss_kib"] / 1024, 1)
+    if all(r.get("cpu_us_per_req") for r in rounds):
+        m["cpu_us_per_req"] = round(med("cpu_us_per_req"), 1)
+    return m
 
 
 def find(results, **kw):
@@ -82,7 +122,8 @@ def add_ceiling(t, results, w, threads):
 
 
 def compute(results, settings):
-    """Ratios and targets from one run."""
+    """Ratios and targets from one run (its rounds summarized)."""
+    results = summarize(results)
     threads = settings.get("threads", 2)
     conns = settings.get("conns", 64)
     ratios, targets = [], []
@@ -194,7 +235,7 @@ def fmt(v, spec="{:.0f}"):
 
 
 def rows(doc):
-    results = doc["results"]
+    results = summarize(doc["results"])
     w1 = {r["system"]: r for r in results if r.get("kind") == "load" and r["workload"] == "W1" and ok(r)}
     gw_w1 = find(results, kind="load", workload="W1", system="gateway", threads=doc["settings"].get("threads", 2))
     t2 = find(results, kind="load", workload="W6", system="gateway", threads=2)
@@ -228,6 +269,10 @@ def rows(doc):
             if ok(own_w1):
                 own = f"/own W1: {rfmt(ratio(r['rps'], own_w1['rps']))} rps"
                 compare = own + ("; " + compare if compare else "")
+        if ok(r) and r.get("rounds"):
+            rr = r["rounds"]
+            note = f"median of {rr['n']} rounds, {fmt(min(rr['rps']))}-{fmt(max(rr['rps']))} rps"
+            compare = (compare + "; " if compare else "") + note
         if ok(r) and r["stats"].get("connects_in_window"):
             compare = (compare + "; " if compare else "") + "connections still being made in the window"
         if ok(r):
@@ -283,8 +328,9 @@ def render(doc, markdown=False):
     parts.append(f"{s.get('threads')} proxy threads, {s.get('conns')} connections (W5: "
                  f"{', '.join(str(c) for c in s.get('w5_conns', []))}), wrk {s.get('wrk_threads')} threads, "
                  f"{s.get('warmup_s')} s warm-up + {s.get('duration_s')} s per run; "
+                 + (f"W1, W2: {s['rounds']} rounds, each system's medians; " if s.get("rounds", 1) > 1 else "") +
                  f"ran {m.get('elapsed_seconds')} s")
-    tls = [f"{r['system']} {r['tls_negotiated']}" for r in doc["results"]
+    tls = [f"{r['system']} {r['tls_negotiated']}" for r in summarize(doc["results"])
            if r.get("kind") == "load" and r["workload"] == "W2" and r.get("tls_negotiated")]
     if tls:
         parts.append("TLS negotiated with wrk: " + "; ".join(tls))
