@@ -81,10 +81,11 @@ public:
     awaitable<void> run()
     {
         auto* tcp = &beast::get_lowest_layer(stream_);
-        w_.session_opened(tcp);
+        idle_ = &w_.session_opened(tcp);
         if (co_await handshake())
             co_await serve();
         co_await close();
+        idle_ = nullptr;
         w_.session_closed(tcp);
     }
 
@@ -130,10 +131,10 @@ private:
             co_return true;
         if (buffer_.capacity() > 4 * first_read_size)
             buffer_.shrink_to_fit();  // an idle connection keeps little memory
-        w_.mark_idle(&tcp(), true);
+        *idle_ = true;
         io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.idle_timeout);
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(first_read_size), use_tuple);
-        w_.mark_idle(&tcp(), false);
+        *idle_ = false;
         if (ec)
             co_return false;
         buffer_.commit(n);
@@ -970,6 +971,7 @@ private:
     Stream stream_;
     bool tls_;
     std::string remote_ip_;
+    bool* idle_ = nullptr;  // the worker's flag: waiting for the next request (for draining)
     beast::flat_buffer buffer_{};
     std::string wire_head_;  // a message head being written (append_head), reused
     client_auth::remembered_key known_key_;  // (the worker's runtime, and its client_auth, outlive the session)

@@ -11,12 +11,13 @@ worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open
         auxiliary_pools_.push_back(t ? std::make_unique<upstream_pool>(io_.get_executor(), *t) : nullptr);
 }
 
-void worker::session_opened(beast::tcp_stream* s)
+bool& worker::session_opened(beast::tcp_stream* s)
 {
-    sessions_.emplace(s, false);
+    auto& idle = sessions_.emplace(s, false).first->second;
     open_connections_.fetch_add(1, std::memory_order_relaxed);
     stats_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
+    return idle;
 }
 
 void worker::session_closed(beast::tcp_stream* s)
@@ -24,12 +25,6 @@ void worker::session_closed(beast::tcp_stream* s)
     sessions_.erase(s);
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
     stats_.connections_open.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void worker::mark_idle(beast::tcp_stream* s, bool idle)
-{
-    if (auto it = sessions_.find(s); it != sessions_.end())
-        it->second = idle;
 }
 
 void worker::start_draining()

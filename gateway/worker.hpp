@@ -36,10 +36,10 @@ public:
     const metrics& stats() const { return stats_; }
 
     // Connection bookkeeping, for draining: a session is registered while it
-    // lives and marked idle while it waits for the next request.
-    void session_opened(beast::tcp_stream* s);
+    // lives and marks itself idle while it waits for the next request, through
+    // the flag session_opened() returns (valid until session_closed()).
+    bool& session_opened(beast::tcp_stream* s);
     void session_closed(beast::tcp_stream* s);
-    void mark_idle(beast::tcp_stream* s, bool idle);
     std::size_t open_sessions() const { return sessions_.size(); }
 
     // Shutdown, step 1: no more keep-alive; idle connections closed now.
@@ -56,8 +56,9 @@ private:
     metrics stats_;
     deadline_list deadlines_{io_};
     // Every open session, and whether it waits for its next request. A map
-    // (not a set of the idle ones): marking idle and busy, once a request
-    // each, then finds the entry and allocates nothing.
+    // (not a set of the idle ones): a session marks itself idle and busy, once
+    // a request each, through its entry's flag, with no search and no
+    // allocation (an unordered_map's elements stay where they are until erased).
     std::unordered_map<beast::tcp_stream*, bool> sessions_;
     std::atomic<std::size_t>& open_connections_;  // across all workers, for limits.max_connections
     bool draining_ = false;
