@@ -4,8 +4,9 @@
 
 #include <openssl/crypto.h>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
-#include <cctype>
 
 namespace bg {
 
@@ -30,9 +31,7 @@ std::string_view client_auth::presented_key(const http::fields& headers, bool& c
     if (auto it = headers.find(http::field::authorization); it != headers.end()) {
         std::string_view v = it->value();
         // The scheme is case-insensitive (RFC 9110 §11.1).
-        if (v.size() > 7 && std::equal(v.begin(), v.begin() + 7, "bearer ", [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) == b;
-            })) {
+        if (v.size() > 7 && boost::beast::iequals(v.substr(0, 7), "bearer ")) {
             bearer = v.substr(7);
             while (!bearer.empty() && bearer.front() == ' ')
                 bearer.remove_prefix(1);

@@ -1,31 +1,24 @@
 #include "gateway/route.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include <boost/beast/core/string.hpp>
 
 namespace bg {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-// "." or ".." once percent-decoding of %2e is applied.
+// "." or ".." once percent-decoding of %2e is applied: one or two dots, each
+// written as '.', "%2e" or "%2E".
 bool is_dot_segment(std::string_view seg)
 {
-    std::string decoded;
-    for (std::size_t i = 0; i < seg.size(); ++i) {
-        if (seg[i] == '%' && iequals(seg.substr(i, 3), "%2e")) {
-            decoded += '.';
-            i += 2;
-        } else {
-            decoded += seg[i];
-        }
+    std::size_t dots = 0;
+    for (std::size_t i = 0; i < seg.size(); ++dots) {
+        if (seg[i] == '.')
+            i += 1;
+        else if (boost::beast::iequals(seg.substr(i, 3), "%2e"))
+            i += 3;
+        else
+            return false;
     }
-    return decoded == "." || decoded == "..";
+    return dots == 1 || dots == 2;
 }
 
 gateway_error bad(std::string detail) { return gateway_error{errc::bad_request, std::move(detail), {}, {}}; }
