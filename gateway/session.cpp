@@ -307,23 +307,23 @@ private:
         co_return !ec;
     }
 
+    // Coroutine frames here stay under 1,020 bytes where they are on every
+    // request: Asio reuses a thread's freed frames only up to that size, and a
+    // larger one, kept in its few reuse slots, pushes the small ones out (then
+    // every frame of a request is allocated and freed anew). Rare paths (a
+    // body to read, a replay, a streamed answer) are coroutines of their own.
     awaitable<bool> proxy_buffered(header_parser&& head_parser, std::size_t backend_index, access_entry& log)
     {
         const auto& backend = cfg().backends[backend_index];
-        http::request_parser<http::string_body> parser{std::move(head_parser)};
-        if (!parser.is_done()) {
-            boost::system::error_code ec;
-            {
-                io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
-                auto [rec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple);
-                ec = deadline.outcome(rec);
-            }
-            if (ec) {
-                co_await answer_body_error(ec, log);
+        http::request<http::string_body> req;
+        if (head_parser.is_done()) {
+            req = with_string_body(std::move(head_parser));
+        } else {
+            auto read = co_await read_buffered_body(std::move(head_parser), log);
+            if (!read)
                 co_return false;
-            }
+            req = std::move(*read);
         }
-        auto req = parser.release();
         log.bytes_in = req.body().size();
         req.prepare_payload();
 
@@ -332,33 +332,67 @@ private:
         auto upstream_calls = w_.client_for(backend_index);
         if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
             co_return co_await write_problem(*e, log, client_keep_alive_);
-
         auto result = co_await exchange_buffered(req, backend_index);
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, client_keep_alive_);
-        bool rejected = rejected_credentials(std::get<upstream_exchange>(result), adapter, req);
-        const bool replayable = is_idempotent(req.method());
-        if (rejected && replayable) {
-            // One re-login and one replay: the body is buffered and the method
-            // idempotent, so sending it again cannot run anything twice. A POST
-            // (which may start a job) is not sent again (RFC 9110 §9.2.2).
-            co_await read_small_response(std::get<upstream_exchange>(result), backend_index);
-            w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
-            if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
-                co_return co_await write_problem(*e, log, client_keep_alive_);
-            result = co_await exchange_buffered(req, backend_index);
-            if (auto* e = std::get_if<gateway_error>(&result))
-                co_return co_await write_problem(*e, log, client_keep_alive_);
-            rejected = rejected_credentials(std::get<upstream_exchange>(result), adapter, req);
-        }
         auto& exchange = std::get<upstream_exchange>(result);
-        if (rejected) {
-            const std::string why = replayable ? "after a new login" : "and the request was not replayed: " +
-                                                                          std::string(req.method_string()) +
-                                                                          " may not be idempotent; retry it";
-            co_return co_await answer_rejected(exchange, backend_index, why, log, client_keep_alive_);
-        }
+        if (rejected_credentials(exchange, adapter, req))
+            co_return co_await replay_or_refuse(exchange, req, backend_index, upstream_calls, log);
         co_return co_await relay_response(exchange, backend, log);
+    }
+
+    // A request head with no body, as a request with an (empty) string body.
+    static http::request<http::string_body> with_string_body(header_parser&& head_parser)
+    {
+        http::request_parser<http::string_body> parser{std::move(head_parser)};
+        return parser.release();
+    }
+
+    // The request with its body, read within body_timeout; nothing when the
+    // read failed (answered here: the connection is then closed).
+    awaitable<std::optional<http::request<http::string_body>>> read_buffered_body(header_parser&& head_parser,
+                                                                                  access_entry& log)
+    {
+        http::request_parser<http::string_body> parser{std::move(head_parser)};
+        boost::system::error_code ec;
+        {
+            io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.body_timeout);
+            auto [rec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple);
+            ec = deadline.outcome(rec);
+        }
+        if (ec) {
+            co_await answer_body_error(ec, log);
+            co_return std::nullopt;
+        }
+        co_return parser.release();
+    }
+
+    // The upstream refused the gateway's credentials (`ex`). One re-login and
+    // one replay: the body is buffered and the method idempotent, so sending
+    // it again cannot run anything twice. A POST (which may start a job) is
+    // not sent again (RFC 9110 §9.2.2).
+    awaitable<bool> replay_or_refuse(upstream_exchange& ex, http::request<http::string_body>& req,
+                                     std::size_t backend_index, pool_client& upstream_calls, access_entry& log)
+    {
+        auto& adapter = *w_.rt().adapters[backend_index];
+        if (!is_idempotent(req.method())) {
+            const std::string why = "and the request was not replayed: " + std::string(req.method_string()) +
+                                    " may not be idempotent; retry it";
+            co_return co_await answer_rejected(ex, backend_index, why, log, client_keep_alive_);
+        }
+        co_await read_small_response(ex, backend_index);
+        w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+        if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
+            co_return co_await write_problem(*e, log, client_keep_alive_);
+        auto result = co_await exchange_buffered(req, backend_index);
+        if (auto* e = std::get_if<gateway_error>(&result))
+            co_return co_await write_problem(*e, log, client_keep_alive_);
+        auto& again = std::get<upstream_exchange>(result);
+        if (rejected_credentials(again, adapter, req)) {
+            const std::string why = "after a new login";  // (named: see the GCC 12 note above)
+            co_return co_await answer_rejected(again, backend_index, why, log, client_keep_alive_);
+        }
+        co_return co_await relay_response(again, cfg().backends[backend_index], log);
     }
 
     // An upstream 401 to a request that carried the adapter's credentials:
@@ -898,6 +932,12 @@ private:
             remove_hop_by_hop(whole);
             co_return co_await write_whole(whole, log, status);
         }
+        co_return co_await relay_streamed(ex, backend, log);
+    }
+
+    // An answer relayed as it arrives (large, of unknown length, or for HEAD).
+    awaitable<bool> relay_streamed(upstream_exchange& ex, const config::backend& backend, access_entry& log)
+    {
         http::response_parser<http::buffer_body> parser{std::move(*ex.parser)};
         auto& res = parser.get();
         const unsigned upstream_status = res.result_int();
