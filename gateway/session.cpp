@@ -330,15 +330,24 @@ private:
         auto& adapter = *w_.rt().adapters[backend_index];
         adapter.build_request(req);
         auto upstream_calls = w_.client_for(backend_index);
-        if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
-            co_return co_await write_problem(*e, log, client_keep_alive_);
-        auto result = co_await exchange_buffered(req, backend_index);
+        auto result = co_await send_with_credentials(req, backend_index, upstream_calls);
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, client_keep_alive_);
         auto& exchange = std::get<upstream_exchange>(result);
         if (rejected_credentials(exchange, adapter, req))
             co_return co_await replay_or_refuse(exchange, req, backend_index, upstream_calls, log);
         co_return co_await relay_response(exchange, backend, log);
+    }
+
+    // The adapter's credentials attached (it may log in first), then the
+    // request sent and the answer's head read: the exchange, or what stopped it.
+    awaitable<exchange_result> send_with_credentials(http::request<http::string_body>& req,
+                                                     std::size_t backend_index, pool_client& upstream_calls)
+    {
+        auto& adapter = *w_.rt().adapters[backend_index];
+        if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
+            co_return std::move(*e);
+        co_return co_await exchange_buffered(req, backend_index);
     }
 
     // A request head with no body, as a request with an (empty) string body.
@@ -382,9 +391,7 @@ private:
         }
         co_await read_small_response(ex, backend_index);
         w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
-        if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
-            co_return co_await write_problem(*e, log, client_keep_alive_);
-        auto result = co_await exchange_buffered(req, backend_index);
+        auto result = co_await send_with_credentials(req, backend_index, upstream_calls);
         if (auto* e = std::get_if<gateway_error>(&result))
             co_return co_await write_problem(*e, log, client_keep_alive_);
         auto& again = std::get<upstream_exchange>(result);
