@@ -103,10 +103,14 @@ def ratio(a, b):
     return round(a / b, 3) if b else None
 
 
+def w1_of(results, system, threads):
+    """A system's W1 at the run's thread count (W6 repeats W1 at others)."""
+    return find(results, kind="load", workload="W1", system=system, threads=threads)
+
+
 def ceiling_pair(results, w, system, threads):
     """A system's relay ceiling run for W3 or W4 (W3r, W4r) and its own W1."""
-    return (find(results, kind="load", workload=w + "r", system=system),
-            find(results, kind="load", workload="W1", system=system, threads=threads))
+    return find(results, kind="load", workload=w + "r", system=system), w1_of(results, system, threads)
 
 
 def add_ceiling(t, results, w, threads):
@@ -125,7 +129,6 @@ def compute(results, settings):
     """Ratios and targets from one run (its rounds summarized)."""
     results = summarize(results)
     threads = settings.get("threads", 2)
-    conns = settings.get("conns", 64)
     ratios, targets = [], []
 
     def gw(w, **kw):
@@ -138,7 +141,7 @@ def compute(results, settings):
             if ok(g) and ok(pr):
                 ratios.append({"what": f"{w} gateway/{p}", "rps": ratio(g["rps"], pr["rps"]),
                                "p99": ratio(g["p99_ms"], pr["p99_ms"])})
-    w1 = gw("W1", threads=threads)
+    w1 = w1_of(results, "gateway", threads)
     for w in ("W3", "W4"):
         g = gw(w)
         if ok(g) and ok(w1):
@@ -236,8 +239,8 @@ def fmt(v, spec="{:.0f}"):
 
 def rows(doc):
     results = summarize(doc["results"])
-    w1 = {r["system"]: r for r in results if r.get("kind") == "load" and r["workload"] == "W1" and ok(r)}
-    gw_w1 = find(results, kind="load", workload="W1", system="gateway", threads=doc["settings"].get("threads", 2))
+    threads = doc["settings"].get("threads", 2)
+    gw_w1 = w1_of(results, "gateway", threads)
     t2 = find(results, kind="load", workload="W6", system="gateway", threads=2)
     out = []
     for r in results:
@@ -264,8 +267,7 @@ def rows(doc):
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
         if ok(r) and r["workload"] in ("W3r", "W4r"):
-            own_w1 = find(results, kind="load", workload="W1", system=r["system"],
-                          threads=doc["settings"].get("threads", 2))
+            own_w1 = w1_of(results, r["system"], threads)
             if ok(own_w1):
                 own = f"/own W1: {rfmt(ratio(r['rps'], own_w1['rps']))} rps"
                 compare = own + ("; " + compare if compare else "")
