@@ -145,9 +145,15 @@ std::string page_link(std::string_view client_path, const page_window& w, std::u
 
 void set_links(page_answer& a, std::string_view client_path, const page_window& w)
 {
-    const auto end = w.offset + w.limit;
-    const bool more = a.total ? end < *a.total : a.items.size() >= w.limit;
-    a.next = more ? std::optional(page_link(client_path, w, end)) : std::nullopt;
+    const auto last = w.offset + a.items.size();
+    const bool more = a.total ? last < *a.total : a.items.size() >= w.limit;
+    set_links(a, client_path, w, more ? std::optional(last) : std::nullopt);
+}
+
+void set_links(page_answer& a, std::string_view client_path, const page_window& w,
+               std::optional<std::uint64_t> next_offset)
+{
+    a.next = next_offset ? std::optional(page_link(client_path, w, *next_offset)) : std::nullopt;
     if (w.offset == 0) {
         a.previous.reset();
     } else {

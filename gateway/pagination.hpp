@@ -59,8 +59,15 @@ struct page_answer {
     std::optional<std::string> previous;  // a page_link, or nothing at the start
 };
 
-// next/previous for `w` given how many items it holds and the total, if known.
-// Without a total, a full window is assumed to have a next.
+// next/previous for `w`: the next window starts at `next_offset` (right
+// after the last item returned; nullopt: the collection ends there). In the
+// page style it must be a whole page's start (a page-style window is filled,
+// see list_merge), since page arithmetic cannot continue mid-page.
+void set_links(page_answer& a, std::string_view client_path, const page_window& w,
+               std::optional<std::uint64_t> next_offset);
+// The same from what the answer holds: a next right after its last item when
+// the total says more follow; without a total, a full window is assumed to
+// have a next.
 void set_links(page_answer& a, std::string_view client_path, const page_window& w);
 
 // {"items","total","offset","limit","next","previous"}

@@ -6,6 +6,7 @@
 // connection's buffer, which is bounded by limits.max_header_bytes.
 #include "gateway/access_entry.hpp"
 #include "gateway/http_util.hpp"
+#include "gateway/list_merge.hpp"
 #include "gateway/pagination.hpp"
 #include "gateway/deadline.hpp"
 #include "gateway/relay.hpp"
@@ -543,27 +544,21 @@ private:
             return t;
         };
 
-        std::size_t budget = cfg().pagination.max_upstream_requests;
+        list_merge merge(dialect, w.offset, w.limit, cfg().pagination.max_upstream_requests,
+                         w.style == page_style::page);
         std::vector<list_job> jobs;
-        for (auto& c : dialect.plan(w.offset, w.limit, budget))
+        for (auto& c : merge.first_round())
             jobs.push_back(list_job::get(std::move(c)));
-        budget -= std::min(budget, jobs.size());
         std::optional<list_job> total_job;
-        if (auto tc = dialect.total_call(); tc && budget > 0) {
+        if (merge.take_total_call()) {
+            const auto tc = dialect.total_call();
             total_job = list_job::get(adapters::page_call{tc->second, 0, 0});
             total_job->method = tc->first;
-            --budget;
         }
 
         // The answers decoded, kept (at stable addresses) until the envelope
         // is written: the items are views of their bodies' text.
         std::deque<adapters::upstream_response> answers;
-        // The window's items by position (offset + i); a gap ends the answer.
-        std::vector<std::optional<std::string_view>> window_items(static_cast<std::size_t>(w.limit));
-        bool any_item = false;
-        std::optional<std::uint64_t> total;
-        std::optional<std::uint64_t> end;  // the collection ends here (no item at this index)
-        const auto window_end = w.offset + w.limit;
         bool first_round = true;
         while (!jobs.empty()) {
             std::vector<list_job*> round;
@@ -573,14 +568,15 @@ private:
                 round.push_back(&*total_job);
             co_await fetch_all(round, req, backend_index, target_for);
 
-            std::vector<list_job> more;
             for (auto& j : jobs) {
                 if (auto* e = std::get_if<gateway_error>(&j.result))
                     co_return co_await write_problem(*e, log, client_keep_alive_);
                 answers.push_back(std::move(std::get<adapters::upstream_response>(j.result)));
                 auto& res = answers.back();
-                if (res.result_int() >= 400 && dialect.past_the_end(res, j.call))
-                    continue;  // the collection ends somewhere before this call
+                if (res.result_int() >= 400 && dialect.past_the_end(res, j.call)) {
+                    merge.past_the_end(j.call);
+                    continue;
+                }
                 if (res.result() == http::status::unauthorized && adapter.renews_credentials()) {
                     // Refused again after a new login (fetch_one replays once).
                     const auto e = credentials_refused(backend_index, "after a new login", &res);
@@ -598,73 +594,37 @@ private:
                                           res.result_int(), {}};
                     co_return co_await write_problem(e, log, client_keep_alive_);
                 }
-                if (page->total)
-                    total = page->total;
-                const auto first = j.call.first;
-                const std::uint64_t got = page->items.size();
-                for (std::uint64_t i = 0; i < got; ++i)
-                    if (first + i >= w.offset && first + i < window_end) {
-                        auto& slot = window_items[static_cast<std::size_t>(first + i - w.offset)];
-                        if (!slot)
-                            slot = page->items[i];
-                        any_item = true;
-                    }
-                if (j.call.asked == 0 || got == 0) {
-                    end = std::min(end.value_or(first + got), first + got);
-                } else if (got < j.call.asked) {
-                    const auto from = first + got;
-                    const auto until = std::min(first + j.call.asked, window_end);
-                    const bool known_end = total && from >= *total;
-                    if (!dialect.starts_anywhere() || known_end) {
-                        end = std::min(end.value_or(from), from);
-                    } else {
-                        // A server-side cap: the rest of this call's part of the
-                        // window, in pages of the size the upstream gave, at once.
-                        for (auto at = from; at < until && budget > 0; at += got, --budget)
-                            more.push_back(list_job::get(dialect.continue_from(at, std::min(got, until - at))));
-                    }
-                }
+                merge.add(j.call, *page);
             }
             if (first_round && total_job) {
                 if (auto* res = std::get_if<adapters::upstream_response>(&total_job->result))
                     if (res->result_int() >= 200 && res->result_int() < 300)
                         if (auto t = dialect.decode_total(*res))
-                            total = t;
+                            merge.set_total(*t);
             }
             first_round = false;
-            jobs = std::move(more);
+            jobs.clear();
+            for (auto& c : merge.next_round())
+                jobs.push_back(list_job::get(std::move(c)));
         }
 
-        if (!total && !end && !any_item && w.offset > 0 && budget > 0) {
-            // The window is past the end and no answer told the size: ask
-            // for the first item, whose answer does.
-            auto probe = dialect.plan(0, 1, 1);
-            if (probe.size() == 1) {
-                list_job job = list_job::get(std::move(probe.front()));
-                std::vector<list_job*> round{&job};
-                co_await fetch_all(round, req, backend_index, target_for);
-                if (auto* res = std::get_if<adapters::upstream_response>(&job.result))
-                    if (res->result_int() >= 200 && res->result_int() < 300)
-                        if (auto page = dialect.decode(*res))
-                            total = page->total;
-            }
+        if (auto probe = merge.probe()) {
+            // The window is past the end and no answer told the size: the
+            // first item's answer does.
+            list_job job = list_job::get(std::move(*probe));
+            std::vector<list_job*> round{&job};
+            co_await fetch_all(round, req, backend_index, target_for);
+            if (auto* res = std::get_if<adapters::upstream_response>(&job.result))
+                if (res->result_int() >= 200 && res->result_int() < 300)
+                    if (auto page = dialect.decode(*res))
+                        merge.probe_answered(*page);
         }
 
         page_answer a;
-        a.items.reserve(window_items.size());
-        for (auto& slot : window_items) {
-            if (!slot)
-                break;  // the end of the collection (or of the upstream-request budget)
-            a.items.push_back(*slot);
-        }
-        if (!total && end && *end <= window_end)
-            total = *end;
-        page_window shown = w;
-        if (!total && a.items.size() < w.limit && !end)
-            shown.limit = std::max<std::uint64_t>(a.items.size(), 1);  // cut short by the budget
-        a.total = total;
-        set_links(a, client_path, shown);
-        co_return co_await write_envelope(a, shown, log);
+        a.items = merge.items();
+        a.total = merge.total();
+        set_links(a, client_path, w, merge.next_offset());
+        co_return co_await write_envelope(a, w, log);
     }
 
     template <class TargetFor>

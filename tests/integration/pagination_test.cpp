@@ -26,7 +26,7 @@ const char* const config_template = R"(
 listen: [{address: 127.0.0.1, port: 0}]
 admin: {address: 127.0.0.1, port: 0}
 threads: 2
-pagination: {default_limit: 20, max_limit: 60, max_upstream_requests: 20}
+pagination: {PAGINATION}
 clients:
   - {name: tester, api_key_sha256: "{KEY}", backends: ["*"]}
 backends:
@@ -51,7 +51,9 @@ backends:
 )";
 
 struct env {
-    explicit env(const std::vector<std::string>& sim_args = {}) : sim(sim_args)
+    explicit env(const std::vector<std::string>& sim_args = {},
+                 const std::string& pagination = "{default_limit: 20, max_limit: 60, max_upstream_requests: 20}")
+        : sim(sim_args)
     {
         write_file(dir / "bdr.token", "backupdr-demo-token\n");
         gw = std::make_unique<gateway_process>(
@@ -60,7 +62,8 @@ struct env {
                                                {"VEEAM", sim.base_url("veeam")},
                                                {"CB", sim.base_url("cloudbasic")},
                                                {"BDR", sim.base_url("backupdr")},
-                                               {"TOKEN_FILE", (dir / "bdr.token").string()}}),
+                                               {"TOKEN_FILE", (dir / "bdr.token").string()},
+                                               {"PAGINATION", pagination}}),
             1);
     }
 
@@ -252,6 +255,53 @@ BOOST_AUTO_TEST_CASE(backupdr_short_pages_are_stitched)
     for (const auto& it : doc.at("items").as_array())
         keys.insert(key_of(it));
     BOOST_TEST(keys.size() == doc.at("items").as_array().size());
+}
+
+// Follows `next` from `first` to the end: every item, in the order given.
+std::vector<std::string> follow(const env& e, std::string first)
+{
+    std::vector<std::string> items;
+    for (int guard = 0; guard < 200; ++guard) {
+        const auto doc = e.page(first);
+        for (const auto& it : doc.at("items").as_array())
+            items.push_back(key_of(it));
+        if (doc.at("next").is_null())
+            return items;
+        first = std::string(doc.at("next").as_string());
+    }
+    BOOST_FAIL("no end after 200 pages from " << first);
+    return items;
+}
+
+BOOST_AUTO_TEST_CASE(a_window_cut_short_by_the_call_budget_continues_after_its_last_item)
+{
+    // The demo's case: 1001 backups, at most 50 an answer (backup-sim's
+    // page_cap, §5.1 "the server may return fewer"), a window of 1000 and 20
+    // upstream calls a request, the HEAD count (§3.3) among them: the window
+    // holds 950 items, and the next one must start at item 950, not 1000.
+    env e({}, "{default_limit: 100, max_limit: 1000, max_upstream_requests: 20}");
+    const auto reference = follow(e, "/backupdr/backup?offset=0&limit=50");  // one call a window
+    BOOST_TEST(reference.size() == 1001u);
+    BOOST_TEST(std::set<std::string>(reference.begin(), reference.end()).size() == 1001u);
+
+    const auto first = e.get("/backupdr/backup?offset=0&limit=1000");
+    BOOST_REQUIRE_MESSAGE(first.status == 200u, first.body);
+    const auto doc = first.json();
+    BOOST_TEST(doc.at("items").as_array().size() == 950u);
+    BOOST_TEST(doc.at("limit").to_number<int>() == 1000);
+    BOOST_TEST(doc.at("next").as_string() == "/backupdr/backup?offset=950&limit=1000");
+    BOOST_TEST(first.header("Link").find("</backupdr/backup?offset=950&limit=1000>; rel=\"next\"") !=
+               std::string::npos);
+
+    BOOST_TEST(follow(e, "/backupdr/backup?offset=0&limit=1000") == reference);
+    BOOST_TEST(follow(e, "/backupdr/backup?Offset=0&Limit=1000") == reference);
+    // The page style cannot continue mid-page (page + 1 is the client's own
+    // arithmetic): its window is filled, whatever the call budget.
+    const auto page1 = e.page("/backupdr/backup?page=1&page_size=1000");
+    BOOST_TEST(page1.at("items").as_array().size() == 1000u);
+    BOOST_TEST(page1.at("next").as_string() == "/backupdr/backup?page=2&page_size=1000");
+    BOOST_TEST(follow(e, "/backupdr/backup?page=1&page_size=1000") == reference);
+    BOOST_TEST(follow(e, "/backupdr/backup?page=1&page_size=333") == reference);
 }
 
 BOOST_AUTO_TEST_CASE(each_vendors_error_becomes_a_problem)
