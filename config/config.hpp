@@ -77,6 +77,14 @@ struct request_limits {
     duration body_timeout{60'000};                   // time to read a request's body → 408
     duration idle_timeout{60'000};                   // keep-alive connection with no request → closed
     std::size_t max_connections = 20'000;            // per process; beyond → accept paused
+    // Closing after an answer the client may still be sending to (an early
+    // 413/431/400, or any close by the gateway): the write side is shut, and
+    // what arrives is read and thrown away for at most this long and this
+    // many bytes, so that the kernel does not reset the connection over
+    // unread bytes before the client has read the answer (nginx's
+    // lingering_close). 0 s: close at once.
+    duration linger_time{5'000};
+    std::size_t linger_bytes = 64 * 1024 * 1024;
 };
 
 // The largest pagination.max_limit: a window's items are held whole in memory.

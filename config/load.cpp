@@ -119,7 +119,7 @@ unsigned read_threads(yaml_reader& r, const node_ref& at)
 request_limits read_limits(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"max_header_bytes", "max_body_bytes", "header_timeout", "body_timeout", "idle_timeout",
-                           "max_connections"});
+                           "max_connections", "linger_time", "linger_bytes"});
     request_limits l;
     if (auto n = f.find("max_header_bytes"))
         l.max_header_bytes = r.size(*n);
@@ -133,6 +133,10 @@ request_limits read_limits(yaml_reader& r, const node_ref& at)
         l.idle_timeout = r.time(*n);
     if (auto n = f.find("max_connections"))
         l.max_connections = r.unsigned_int(*n, max_u32);
+    if (auto n = f.find("linger_time"))
+        l.linger_time = r.time(*n);
+    if (auto n = f.find("linger_bytes"))
+        l.linger_bytes = r.size(*n);
     return l;
 }
 

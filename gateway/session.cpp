@@ -112,7 +112,34 @@ private:
         }
         boost::system::error_code ignored;
         tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if (linger_)
+            co_await linger();
         tcp().close();
+    }
+
+    // The lingering close (nginx's lingering_close): the gateway answered and
+    // shut its write side, but the client may still be sending (a body the
+    // gateway refused before reading it, headers past the limit, pipelined
+    // requests). Closing now would make the kernel answer those bytes with a
+    // reset, and a reset throws away what the client had not yet read: the
+    // answer. So what arrives is read and discarded until the client closes,
+    // limits.linger_time passes or limits.linger_bytes were read. Over TLS
+    // the bytes are records after our close_notify: read raw, never decrypted.
+    awaitable<void> linger()
+    {
+        const auto& limits = cfg().limits;
+        if (limits.linger_time.count() <= 0)
+            co_return;
+        const std::size_t piece = 16 * 1024;
+        const auto sink = std::make_unique<char[]>(piece);  // (not in the frame: Asio reuses small frames only)
+        std::size_t discarded = 0;
+        io_deadline deadline(w_.deadlines(), tcp(), limits.linger_time);
+        while (discarded < limits.linger_bytes && !deadline.expired()) {
+            auto [ec, n] = co_await tcp().socket().async_read_some(asio::buffer(sink.get(), piece), use_tuple);
+            if (ec)
+                break;  // the client closed (or reset), or the time is up
+            discarded += n;
+        }
     }
 
     bool bytes_pending() const
@@ -161,12 +188,15 @@ private:
                 auto [rec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
                 ec = deadline.outcome(rec);
             }
+            linger_ = true;  // from here on, a close comes after an answer (or during a request)
             if (ec) {
                 co_await answer_read_error(ec, parser);
                 co_return;
             }
-            if (!co_await handle(parser))
+            const bool keep_open = co_await handle(parser);
+            if (!keep_open)
                 co_return;
+            linger_ = false;
         }
     }
 
@@ -987,6 +1017,7 @@ private:
     bool head_request_ = false;
     bool expect_continue_ = false;
     bool last_read_stale_ = false;
+    bool linger_ = false;  // closing after an answer: see linger()
 };
 
 template <class Stream>

@@ -283,6 +283,8 @@ BOOST_AUTO_TEST_CASE(minimal_example_takes_the_defaults)
     BOOST_TEST(c.limits.max_header_bytes == 16u * 1024);
     BOOST_TEST(c.limits.header_timeout.count() == 10'000);
     BOOST_TEST(c.limits.idle_timeout.count() == 60'000);
+    BOOST_TEST(c.limits.linger_time.count() == 5'000);
+    BOOST_TEST(c.limits.linger_bytes == 64u * 1024 * 1024);
     BOOST_TEST(c.pagination.default_limit == 100u);
     BOOST_TEST(c.pagination.max_limit == 1000u);
     BOOST_TEST(c.access_log.path == "-");
@@ -393,6 +395,13 @@ BOOST_AUTO_TEST_CASE(load_from_string_resolves_against_the_file_name_directory)
     BOOST_TEST(named.access_log.path == "off");
     auto unnamed = cfg::load_from_string(yaml, "<string>", test_env);
     BOOST_TEST(unnamed.listeners[0].tls->cert_file == "gw.crt");
+}
+
+BOOST_AUTO_TEST_CASE(lingering_close_is_configurable_and_can_be_off)
+{
+    auto c = load(listen_plain + "limits: {linger_time: 0s, linger_bytes: 1MiB}\n");
+    BOOST_TEST(c.limits.linger_time.count() == 0);
+    BOOST_TEST(c.limits.linger_bytes == 1024u * 1024);
 }
 
 BOOST_AUTO_TEST_CASE(durations_accept_ms_s_m_h_and_plain_seconds)
