@@ -18,7 +18,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>

@@ -1,10 +1,9 @@
-// The one list of backend types. A new vendor registers itself here.
+// The backend types: the built-in `http`, then every vendor of BG_VENDORS
+// (vendors.cmake), whose headers and types the build writes into
+// registry_vendors.inc. A new vendor adds its name there, not here.
 #include "adapters/adapter.hpp"
-#include "adapters/backupdr/backupdr_adapter.hpp"
-#include "adapters/cloudbasic/cloudbasic_adapter.hpp"
-#include "adapters/cpm/cpm_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
-#include "adapters/veeam/veeam_adapter.hpp"
+#include "adapters/registry_vendors.inc"
 
 #include <algorithm>
 
@@ -14,10 +13,9 @@ const std::vector<adapter_type>& adapter_types()
 {
     static const std::vector<adapter_type> types{
         http_adapter::type(),
-        cpm_adapter::type(),
-        backupdr_adapter::type(),
-        veeam_adapter::type(),
-        cloudbasic_adapter::type(),
+#define BG_REGISTRY_VENDOR_TYPES
+#include "adapters/registry_vendors.inc"
+#undef BG_REGISTRY_VENDOR_TYPES
     };
     return types;
 }

@@ -1,6 +1,6 @@
 #include "gateway/admin.hpp"
 
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/server.hpp"
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <boost/beast/http/fields.hpp>
 

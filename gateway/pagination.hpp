@@ -16,7 +16,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <cstdint>
 #include <optional>

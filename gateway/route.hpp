@@ -1,7 +1,7 @@
 // Routing: the first path segment names the backend, the rest goes upstream.
 #pragma once
 
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <string>
 #include <string_view>

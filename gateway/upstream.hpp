@@ -10,7 +10,7 @@
 #include "config/config.hpp"
 #include "gateway/coarse_clock.hpp"
 #include "gateway/deadline.hpp"
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>

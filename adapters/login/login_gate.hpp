@@ -7,7 +7,7 @@
 // logins per minute, not a storm.
 #pragma once
 
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -2,18 +2,9 @@
 // or SIGTERM. Flags, the YAML file and the ready line: docs/simulators.md.
 #include "tests/simulators/common/server.hpp"
 
-#ifdef SIM_HAVE_CPM
-#include "tests/simulators/cpm/cpm.hpp"
-#endif
-#ifdef SIM_HAVE_BACKUPDR
-#include "tests/simulators/backupdr/backupdr.hpp"
-#endif
-#ifdef SIM_HAVE_VEEAM
-#include "tests/simulators/veeam/veeam.hpp"
-#endif
-#ifdef SIM_HAVE_CLOUDBASIC
-#include "tests/simulators/cloudbasic/cloudbasic.hpp"
-#endif
+// The vendors' headers, SIM_KNOWN_VENDORS and SIM_BUILT_VENDORS, generated
+// from BG_VENDORS (vendors.cmake) by tests/simulators/CMakeLists.txt.
+#include "tests/simulators/vendors.inc"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -39,22 +30,13 @@ struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-constexpr std::array<std::string_view, 4> vendor_names{"cpm", "backupdr", "veeam", "cloudbasic"};
+constexpr auto vendor_names = std::to_array<std::string_view>({SIM_KNOWN_VENDORS});
 
 std::vector<std::pair<std::string_view, sim::vendor_factory>> built_vendors() {
     std::vector<std::pair<std::string_view, sim::vendor_factory>> built;
-#ifdef SIM_HAVE_CPM
-    built.emplace_back("cpm", sim::make_cpm);
-#endif
-#ifdef SIM_HAVE_BACKUPDR
-    built.emplace_back("backupdr", sim::make_backupdr);
-#endif
-#ifdef SIM_HAVE_VEEAM
-    built.emplace_back("veeam", sim::make_veeam);
-#endif
-#ifdef SIM_HAVE_CLOUDBASIC
-    built.emplace_back("cloudbasic", sim::make_cloudbasic);
-#endif
+#define X(vendor) built.emplace_back(#vendor, sim::make_##vendor);
+    SIM_BUILT_VENDORS
+#undef X
     return built;
 }
 

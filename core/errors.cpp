@@ -1,4 +1,4 @@
-#include "gateway/errors.hpp"
+#include "core/errors.hpp"
 
 #include <boost/json/parse.hpp>
 
