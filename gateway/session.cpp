@@ -12,6 +12,7 @@
 #include "gateway/relay.hpp"
 #include "gateway/route.hpp"
 #include "gateway/tls_server_stream.hpp"
+#include "gateway/whole_write.hpp"
 #include "gateway/worker.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,34 +43,6 @@ constexpr std::size_t buffered_body_limit = 1024 * 1024;
 constexpr std::size_t first_read_size = 2048;
 
 using header_parser = http::request_parser<http::empty_body>;
-
-// The upstream answered, headers read; the body is still to come.
-struct upstream_exchange {
-    connection_ptr conn;
-    std::unique_ptr<http::response_parser<http::empty_body>> parser;
-};
-using exchange_result = std::variant<upstream_exchange, gateway_error>;
-
-// One write attempt that never waits (write_now, write_some_now); Asio's
-// ssl::stream (upstream TLS) has none: everything goes asynchronously.
-template <class S, class ConstBufferSequence>
-std::size_t write_immediately(S& s, const ConstBufferSequence& buffers, boost::system::error_code& ec)
-{
-    ec = {};
-    if constexpr (std::is_same_v<S, beast::tcp_stream>)
-        return write_now(s, buffers, ec);
-    else if constexpr (std::is_same_v<S, tls_server_stream>)
-        return s.write_some_now(buffers, ec);
-    else
-        return 0;
-}
-
-// The errors a pooled connection gives when the upstream closed it while idle.
-bool stale_connection(boost::system::error_code ec)
-{
-    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
-}
 
 template <class Stream>
 class http_session {
@@ -378,7 +351,10 @@ private:
         auto& adapter = *w_.rt().adapters[backend_index];
         if (auto e = co_await adapter.attach_credentials(req, &req.body(), upstream_calls))
             co_return std::move(*e);
-        co_return co_await exchange_buffered(req, backend_index);
+        auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(backend_index), req, wire_head_);
+        if (std::holds_alternative<gateway_error>(result))
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        co_return result;
     }
 
     // A request head with no body, as a request with an (empty) string body.
@@ -479,33 +455,17 @@ private:
     // error (and the connection closes).
     awaitable<adapters::upstream_result> read_small_response(upstream_exchange& ex, std::size_t backend_index)
     {
-        const auto& backend = cfg().backends[backend_index];
         if (!small_response(ex)) {
             const gateway_error e{errc::upstream_bad_response,
-                                  "backend '" + backend.name + "' sent a larger answer than expected", {}, {}};
+                                  "backend '" + cfg().backends[backend_index].name +
+                                      "' sent a larger answer than expected",
+                                  {}, {}};
             co_return e;
         }
-        http::response_parser<http::string_body> body{std::move(*ex.parser)};
-        body.body_limit(worth_reading);
-        auto& conn = ex.conn;
-        boost::system::error_code ec;
-        const bool parsed = body.is_done() || parse_buffered(body, conn->buffer, false, ec);
-        if (!parsed) {
-            make_room(conn->buffer, body.content_length());
-            {
-                io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
-                auto [rec, n] = co_await std::visit(
-                    [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
-                ec = deadline.outcome(rec);
-            }
-        }
-        if (ec) {
+        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(backend_index), ex, worth_reading);
+        if (std::holds_alternative<gateway_error>(read))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            co_return upstream_error(backend, ec, true);
-        }
-        if (body.get().keep_alive())
-            w_.pool(backend_index).release(std::move(conn));
-        co_return body.release();
+        co_return read;
     }
 
     // The upstream's error answer as a problem: its status, the vendor's
@@ -724,31 +684,6 @@ private:
         co_return co_await write_whole(res, log, 200);
     }
 
-    // A message held whole (its framing fields set: Content-Length, never
-    // chunked) as two buffers for one gathered write: its head, written by
-    // hand into wire_head_, and its body.
-    template <bool isRequest>
-    std::array<asio::const_buffer, 2> whole_message(const http::message<isRequest, http::string_body>& m)
-    {
-        wire_head_.clear();
-        append_head(wire_head_, m.base());
-        return {asio::buffer(wire_head_), asio::buffer(m.body())};
-    }
-
-    // What an immediate write (write_immediately) left of `pieces`, written
-    // asynchronously within `limit`. Only the slow path pays for this frame.
-    template <class S>
-    awaitable<boost::system::error_code> write_rest(S& s, beast::tcp_stream& lowest,
-                                                    const std::array<asio::const_buffer, 2>& pieces, std::size_t sent,
-                                                    std::chrono::milliseconds limit)
-    {
-        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
-        rest.consume(sent);
-        io_deadline deadline(w_.deadlines(), lowest, limit);
-        auto [ec, n] = co_await asio::async_write(s, rest, use_tuple);
-        co_return deadline.outcome(ec);
-    }
-
     // A response held whole (an envelope, a small upstream answer): its body
     // is left out for HEAD, its length kept.
     awaitable<bool> write_whole(http::response<http::string_body>& res, access_entry& log, unsigned upstream_status)
@@ -763,87 +698,15 @@ private:
         res.prepare_payload();
         if (head_request_)
             res.content_length(length);
-        const auto pieces = whole_message(res);  // (Content-Length is set: never chunked)
+        const auto pieces = whole_message(wire_head_, res);  // (Content-Length is set: never chunked)
         boost::system::error_code ec;
         const std::size_t sent = write_immediately(stream_, pieces, ec);  // (usually all of it)
         if (!ec && sent < beast::buffer_bytes(pieces))
-            ec = co_await write_rest(stream_, tcp(), pieces, sent, cfg().limits.body_timeout);
+            ec = co_await write_rest(stream_, tcp(), w_.deadlines(), pieces, sent, cfg().limits.body_timeout);
         log.upstream_status = upstream_status;
         log.bytes_out = length;
         log.finish(res.result_int(), static_cast<bool>(ec));
         co_return !ec && keep_alive;
-    }
-
-    // Sends a buffered request; a pooled connection that turns out to have
-    // been closed by the upstream is replaced by a new one, once.
-    awaitable<exchange_result> exchange_buffered(http::request<http::string_body>& req, std::size_t backend_index)
-    {
-        auto& pool = w_.pool(backend_index);
-        const auto& backend = pool.target().backend();
-        for (int attempt = 0;; ++attempt) {
-            std::variant<connection_ptr, gateway_error> acquired;
-            if (attempt == 0)
-                acquired = co_await pool.acquire();
-            else
-                acquired = co_await pool.connect();
-            if (auto* e = std::get_if<gateway_error>(&acquired)) {
-                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-                co_return std::move(*e);
-            }
-            auto conn = std::get<connection_ptr>(std::move(acquired));
-            // Only an idempotent request is sent again: a POST the upstream
-            // ran before closing must not run twice (RFC 9110 §9.2.2).
-            const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
-            // The body is whole and framed by Content-Length (prepare_payload):
-            // head and body go out in one gathered write.
-            const auto pieces = whole_message(req);
-            boost::system::error_code wec;
-            const std::size_t sent =
-                std::visit([&](auto& s) { return write_immediately(s, pieces, wec); }, conn->stream);
-            if (!wec && sent < beast::buffer_bytes(pieces))
-                wec = co_await std::visit(
-                    [&](auto& s) { return write_rest(s, conn->tcp(), pieces, sent, backend.timeouts.request); },
-                    conn->stream);
-            if (wec) {
-                if (may_retry && stale_connection(wec))
-                    continue;
-                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-                co_return upstream_error(backend, wec, false);
-            }
-            auto result = co_await read_upstream_head(conn, backend);
-            if (auto* e = std::get_if<gateway_error>(&result); e && may_retry && e->code == errc::upstream_unreachable &&
-                                                                 last_read_stale_)
-                continue;
-            co_return result;
-        }
-    }
-
-    awaitable<exchange_result> read_upstream_head(connection_ptr& conn, const config::backend& backend)
-    {
-        std::unique_ptr<http::response_parser<http::empty_body>> parser;
-        io_deadline deadline(w_.deadlines(), conn->tcp(), backend.timeouts.request);
-        for (bool first = true;; first = false) {
-            parser = std::make_unique<http::response_parser<http::empty_body>>();
-            parser->body_limit(boost::none);  // bodies stream; no size is too large
-            parser->header_limit(64 * 1024);
-            if (head_request_)
-                parser->skip(true);
-            auto [rec, n] = co_await std::visit(
-                [&](auto& s) { return http::async_read_header(s, conn->buffer, *parser, use_tuple); }, conn->stream);
-            const auto ec = deadline.outcome(rec);
-            last_read_stale_ = first && ec && stale_connection(ec) && n == 0;
-            if (ec) {
-                w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-                co_return upstream_error(backend, ec, true);
-            }
-            // 1xx responses (100 Continue, 103 Early Hints) come before the
-            // answer (RFC 9110 §15.2): read past them. 101 would be final, but
-            // Upgrade is never forwarded, so no upstream should send it.
-            const auto status = parser->get().result_int();
-            if (status >= 200 || status == 101)
-                break;
-        }
-        co_return upstream_exchange{std::move(conn), std::move(parser)};
     }
 
     awaitable<bool> proxy_streamed(header_parser&& head_parser, std::size_t backend_index, access_entry& log)
@@ -878,9 +741,11 @@ private:
             const auto e = upstream_error(backend, relayed.ec, false);
             co_return co_await write_problem(e, log, false);
         }
-        auto result = co_await read_upstream_head(conn, backend);
-        if (auto* e = std::get_if<gateway_error>(&result))
+        auto result = co_await read_response_head(w_.deadlines(), conn, backend, head_request_);
+        if (auto* e = std::get_if<gateway_error>(&result)) {
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
             co_return co_await write_problem(*e, log, false);
+        }
         auto& exchange = std::get<upstream_exchange>(result);
         if (rejected_credentials(exchange, adapter, req)) {
             const std::string why = "and the request was not replayed: its body streamed";
@@ -1016,7 +881,6 @@ private:
     bool client_keep_alive_ = true;
     bool head_request_ = false;
     bool expect_continue_ = false;
-    bool last_read_stale_ = false;
     bool linger_ = false;  // closing after an answer: see linger()
 };
 

@@ -1,6 +1,7 @@
 #include "gateway/upstream.hpp"
 
 #include "gateway/http_util.hpp"
+#include "gateway/whole_write.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -21,6 +22,13 @@ namespace bg {
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// The errors a pooled connection gives when the upstream closed it while idle.
+bool stale_connection(boost::system::error_code ec)
+{
+    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+}
 
 gateway_error unreachable(const config::backend& b, const std::string& what)
 {
@@ -222,68 +230,100 @@ adapters::upstream_client* pool_client::auxiliary()
 
 awaitable<adapters::upstream_result> pool_client::send(http::request<http::string_body>& req)
 {
-    const auto& backend = pool_.target().backend();
     req.set(http::field::host, pool_.target().host_header());
     req.prepare_payload();
+    std::string head;
+    auto result = co_await exchange_buffered(deadlines_, pool_, req, head, pooled_);
+    if (auto* e = std::get_if<gateway_error>(&result))
+        co_return std::move(*e);
+    co_return co_await read_whole_answer(deadlines_, pool_, std::get<upstream_exchange>(result), 8 * 1024 * 1024);
+}
+
+awaitable<exchange_result> exchange_buffered(deadline_list& deadlines, upstream_pool& pool,
+                                             const http::request<http::string_body>& req, std::string& head,
+                                             bool pooled)
+{
+    const auto& backend = pool.target().backend();
     for (int attempt = 0;; ++attempt) {
         std::variant<connection_ptr, gateway_error> acquired;
-        if (pooled_ && attempt == 0)
-            acquired = co_await pool_.acquire();
+        if (pooled && attempt == 0)
+            acquired = co_await pool.acquire();
         else
-            acquired = co_await pool_.connect();
+            acquired = co_await pool.connect();
         if (auto* e = std::get_if<gateway_error>(&acquired))
             co_return std::move(*e);
         auto conn = std::get<connection_ptr>(std::move(acquired));
         const bool may_retry = conn->reused && attempt == 0 && is_idempotent(req.method());
-        // One limit for the exchange, as the whole answer is read here.
-        io_deadline deadline(deadlines_, conn->tcp(), backend.timeouts.request);
-        // Framed by Content-Length (prepare_payload above): head and body in one gathered write.
-        std::string head;
-        append_head(head, req.base());
-        const std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(req.body())};
-        auto [wrote, wn] = co_await std::visit(
-            [&](auto& s) { return asio::async_write(s, pieces, asio::as_tuple(asio::use_awaitable)); }, conn->stream);
-        const auto wec = deadline.outcome(wrote);
-        if (wec && may_retry && !deadline.expired())
-            continue;
-        if (wec)
-            co_return upstream_error(backend, wec, false);
-        // 1xx answers (100 Continue, 103 Early Hints) come before the answer
-        // (RFC 9110 §15.2): read past them.
-        std::optional<http::response_parser<http::string_body>> parser;
-        boost::system::error_code rec;
-        std::size_t received = 0;
-        for (;;) {
-            parser.emplace();
-            parser->body_limit(8 * 1024 * 1024);
-            if (req.method() == http::verb::head)
-                parser->skip(true);
-            auto [ec, n] = co_await std::visit(
+        const auto pieces = whole_message(head, req);
+        boost::system::error_code wec;
+        const std::size_t sent = std::visit([&](auto& s) { return write_immediately(s, pieces, wec); }, conn->stream);
+        if (!wec && sent < beast::buffer_bytes(pieces))
+            wec = co_await std::visit(
                 [&](auto& s) {
-                    return http::async_read_header(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable));
+                    return write_rest(s, conn->tcp(), deadlines, pieces, sent, backend.timeouts.request);
                 },
                 conn->stream);
-            rec = deadline.outcome(ec);
-            received += n;
-            if (rec || parser->get().result_int() >= 200 || parser->get().result_int() == 101)
-                break;
+        if (wec) {
+            if (may_retry && stale_connection(wec))
+                continue;
+            co_return upstream_error(backend, wec, false);
         }
-        if (!rec && !parser->is_done() && !parse_buffered(*parser, conn->buffer, false, rec)) {
-            make_room(conn->buffer, parser->content_length());
-            auto [ec, n] = co_await std::visit(
-                [&](auto& s) { return http::async_read(s, conn->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
-                conn->stream);
-            rec = deadline.outcome(ec);
-        }
-        if (rec && may_retry && received == 0 && !deadline.expired())
-            continue;  // the pooled connection had been closed by the upstream
-        if (rec)
-            co_return upstream_error(backend, rec, true);
-        auto res = parser->release();
-        if (res.keep_alive())
-            pool_.release(std::move(conn));
-        co_return res;
+        bool stale = false;
+        auto result =
+            co_await read_response_head(deadlines, conn, backend, req.method() == http::verb::head, &stale);
+        if (std::holds_alternative<gateway_error>(result) && may_retry && stale)
+            continue;
+        co_return result;
     }
+}
+
+awaitable<exchange_result> read_response_head(deadline_list& deadlines, connection_ptr& conn,
+                                              const config::backend& backend, bool head_request, bool* stale)
+{
+    std::unique_ptr<http::response_parser<http::empty_body>> parser;
+    io_deadline deadline(deadlines, conn->tcp(), backend.timeouts.request);
+    for (bool first = true;; first = false) {
+        parser = std::make_unique<http::response_parser<http::empty_body>>();
+        parser->body_limit(boost::none);  // bodies stream; no size is too large
+        parser->header_limit(64 * 1024);
+        if (head_request)
+            parser->skip(true);
+        auto [rec, n] = co_await std::visit(
+            [&](auto& s) { return http::async_read_header(s, conn->buffer, *parser, use_tuple); }, conn->stream);
+        const auto ec = deadline.outcome(rec);
+        if (stale)
+            *stale = first && ec && stale_connection(ec) && n == 0;
+        if (ec)
+            co_return upstream_error(backend, ec, true);
+        // 101 would be final, but Upgrade is never forwarded, so no upstream should send it.
+        const auto status = parser->get().result_int();
+        if (status >= 200 || status == 101)
+            break;
+    }
+    co_return upstream_exchange{std::move(conn), std::move(parser)};
+}
+
+awaitable<adapters::upstream_result> read_whole_answer(deadline_list& deadlines, upstream_pool& pool,
+                                                       upstream_exchange& ex, std::uint64_t limit)
+{
+    const auto& backend = pool.target().backend();
+    http::response_parser<http::string_body> body{std::move(*ex.parser)};
+    body.body_limit(limit);
+    auto& conn = ex.conn;
+    boost::system::error_code ec;
+    const bool parsed = body.is_done() || parse_buffered(body, conn->buffer, false, ec);
+    if (!parsed) {
+        make_room(conn->buffer, body.content_length());
+        io_deadline deadline(deadlines, conn->tcp(), backend.timeouts.request);
+        auto [rec, n] = co_await std::visit(
+            [&](auto& s) { return http::async_read(s, conn->buffer, body, use_tuple); }, conn->stream);
+        ec = deadline.outcome(rec);
+    }
+    if (ec)
+        co_return upstream_error(backend, ec, true);
+    if (body.get().keep_alive())
+        pool.release(std::move(conn));
+    co_return body.release();
 }
 
 }  // namespace bg

@@ -18,6 +18,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/optional/optional.hpp>
 
@@ -153,5 +156,45 @@ private:
 
 // The error for a failed exchange with an upstream: 504 on a timeout, 502 otherwise.
 gateway_error upstream_error(const config::backend& b, boost::system::error_code ec, bool reading);
+
+// ---- One upstream exchange ------------------------------------------------------
+//
+// Every buffered request the gateway sends upstream (a proxied request, a
+// list call, an adapter's login or refresh) goes through exchange_buffered();
+// the answer's head comes back, its body still on the connection.
+
+// The upstream answered, headers read; the body is still to come.
+struct upstream_exchange {
+    connection_ptr conn;
+    std::unique_ptr<http::response_parser<http::empty_body>> parser;
+};
+using exchange_result = std::variant<upstream_exchange, gateway_error>;
+
+// Sends `req` (its body whole, framed by Content-Length: prepare_payload())
+// on a pooled connection (`pooled`) or a new one, head and body in one
+// gathered write (`head` is the caller's scratch space for the head), and
+// reads the answer's head past any 1xx (RFC 9110 §15.2), within
+// timeouts.request. A pooled connection that the upstream had closed while
+// idle (the write fails, or the read ends with no byte) is replaced by a new
+// one, once, and only for an idempotent request: one the upstream may have
+// run before closing must not run twice (RFC 9110 §9.2.2).
+awaitable<exchange_result> exchange_buffered(deadline_list& deadlines, upstream_pool& pool,
+                                             const http::request<http::string_body>& req, std::string& head,
+                                             bool pooled = true);
+
+// Reads the head of the answer on `conn` past any 1xx, within
+// timeouts.request. `head_request`: the answer has no body (HEAD). `stale`,
+// when given: whether the read ended with no byte received and the error a
+// connection closed by the peer gives.
+awaitable<exchange_result> read_response_head(deadline_list& deadlines, connection_ptr& conn,
+                                              const config::backend& backend, bool head_request,
+                                              bool* stale = nullptr);
+
+// The rest of the answer whose head `ex` holds, read whole (a body of at most
+// `limit` bytes) within timeouts.request; the connection goes back to `pool`
+// when the answer keeps it alive. A failure mid-body is the error (and the
+// connection closes).
+awaitable<adapters::upstream_result> read_whole_answer(deadline_list& deadlines, upstream_pool& pool,
+                                                       upstream_exchange& ex, std::uint64_t limit);
 
 }  // namespace bg
