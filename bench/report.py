@@ -7,8 +7,10 @@
                                                                as wrk's BENCH_JSON)
 
 bench/run passes the machine and the settings in BENCH_MACHINE_JSON and
-BENCH_SETTINGS_JSON. Exit status: 0 every target met, 1 a target missed or not
-measured, 2 bad input.
+BENCH_SETTINGS_JSON. A record with "status": "skipped" is a measurement bench/run
+did not make (over its time budget, or the run cut short): it is shown as such,
+and what depends on it says it was not measured. Exit status: 0 every target
+met, 1 a target missed or not measured, 2 bad input.
 """
 import argparse
 import datetime
@@ -69,7 +71,15 @@ def summarize(results):
 
 
 def merge_rounds(rounds):
-    if len(rounds) == 1:
+    """The rounds skipped (over the budget, or the run cut short) are left out:
+    the rounds made still count. A round n/a or failed makes the whole n/a or
+    failed, as before."""
+    made = [r for r in rounds if not skipped(r)]
+    if not made:
+        return {k: v for k, v in rounds[0].items() if k != "round"} if len(rounds) > 1 else rounds[0]
+    n_skipped = len(rounds) - len(made)
+    rounds = made
+    if len(rounds) == 1 and not n_skipped:
         return rounds[0]
     bad = [r for r in rounds if not ok(r)]
     if bad:
@@ -81,7 +91,8 @@ def merge_rounds(rounds):
              errors=sum(r["errors"] for r in rounds), socket_errors=sum(r["socket_errors"] for r in rounds),
              peak_rss_kib=max(r["peak_rss_kib"] for r in rounds), alive=all(r["alive"] for r in rounds),
              stats={"connects_in_window": any(r["stats"].get("connects_in_window") for r in rounds)},
-             rounds={"n": len(rounds), "rps": [r["rps"] for r in rounds], "p99_ms": [r["p99_ms"] for r in rounds]})
+             rounds={"n": len(rounds), "skipped": n_skipped, "rps": [r["rps"] for r in rounds],
+                     "p99_ms": [r["p99_ms"] for r in rounds]})
     m["peak_rss_mib"] = round(m["peak_rss_kib"] / 1024, 1)
     if all(r.get("cpu_us_per_req") for r in rounds):
         m["cpu_us_per_req"] = round(med("cpu_us_per_req"), 1)
@@ -97,6 +108,31 @@ def find(results, **kw):
 
 def ok(r):
     return r is not None and r.get("status") == "ok"
+
+
+def skipped(r):
+    return r is not None and r.get("status") == "skipped"
+
+
+def label(r):
+    """A measurement in a few words: "W1 haproxy round 2", "W5 hold gateway 10000 TLS"."""
+    words = [r.get("workload", "?")] + (["hold"] if r.get("kind") == "hold" else []) + [r.get("system", "?")]
+    if r.get("workload") == "W5":
+        words += [str(r.get("conns")), "TLS" if r.get("tls") else "plain"]
+    if r.get("workload") == "W6":
+        words.append(f"{r.get('threads')} thread{'s' if r.get('threads') != 1 else ''}")
+    if r.get("round") is not None:
+        words.append(f"round {r['round']}")
+    return " ".join(words)
+
+
+def why_not(r):
+    """Why a record has no numbers: absent from the run, skipped, n/a or failed."""
+    if r is None:
+        return "not measured"
+    if skipped(r):
+        return f"not measured: {label(r)} skipped ({r.get('reason', '')})"
+    return f"{r['workload']} {r['system']}: {r.get('status')}: {r.get('reason', '')}"
 
 
 def ratio(a, b):
@@ -176,10 +212,7 @@ def compute(results, settings):
 
     def ratio_target(name, a, b, at_least, field="rps"):
         if not ok(a) or not ok(b):
-            missing = a if not ok(a) else b
-            why = "not measured" if missing is None else f"{missing['workload']} {missing['system']}: " \
-                f"{missing.get('status')}: {missing.get('reason', '')}"
-            target(name, False, None, why)
+            target(name, False, None, why_not(a if not ok(a) else b))
             return
         v = ratio(a[field], b[field])
         target(name, v is not None and v >= at_least, v)
@@ -190,7 +223,7 @@ def compute(results, settings):
     if ok(w1) and ok(hap1):
         target("W1 p99 <= HAProxy's", w1["p99_ms"] <= hap1["p99_ms"], f"{w1['p99_ms']} ms vs {hap1['p99_ms']} ms")
     else:
-        target("W1 p99 <= HAProxy's", False, None, "not measured")
+        target("W1 p99 <= HAProxy's", False, None, why_not(w1 if not ok(w1) else hap1))
     ratio_target("W2 requests/s >= 1.0 x HAProxy's", gw("W2", threads=threads), hap2, 1.0)
     ratio_target("W3 requests/s >= 0.8 x gateway W1", gw("W3"), w1, 0.8)
     add_ceiling(targets[-1], results, "W3", threads)
@@ -201,31 +234,42 @@ def compute(results, settings):
     big = max([r["conns"] for r in holds] or [0])
     for tls in (False, True):
         h = next((r for r in holds if r["conns"] == big and r["tls"] == tls), None)
-        label = "TLS" if tls else "plain"
+        how = "TLS" if tls else "plain"
         if h is None or not ok(h):
-            target(f"W5 {big or 10000} {label} connections held, no errors", False, None,
-                   "not measured" if h is None else h.get("reason"))
-            target(f"W5 idle {label} connection <= {64 if tls else 16} KiB", False, None, "not measured")
+            why = why_not(h) if h is None or skipped(h) else h.get("reason")
+            target(f"W5 {big or 10000} {how} connections held, no errors", False, None, why)
+            target(f"W5 idle {how} connection <= {64 if tls else 16} KiB", False, None,
+                   why if h is None or skipped(h) else "not measured")
             continue
         hh = h["hold"]
         held = hh.get("held_2xx", 0) == big and hh.get("first_2xx", 0) == big and hh.get("errors", 0) == 0
         load = find(results, kind="load", workload="W5", system="gateway", conns=big, tls=tls)
         load_clean = ok(load) and load["errors"] == 0
-        target(f"W5 {big} {label} connections held, no errors", held and load_clean,
+        target(f"W5 {big} {how} connections held, no errors", held and load_clean,
                f"held {hh.get('held_2xx', 0)}/{big}, hold errors {hh.get('errors', 0)}, "
-               f"load errors {load['errors'] if ok(load) else 'n/a'}")
+               + (f"load errors {load['errors']}" if ok(load) else
+                  f"load {why_not(load)}" if load is None or skipped(load) else "load errors n/a"))
         limit = 64 if tls else 16
-        target(f"W5 idle {label} connection <= {limit} KiB", h["kib_per_conn"] <= limit, h["kib_per_conn"])
+        target(f"W5 idle {how} connection <= {limit} KiB", h["kib_per_conn"] <= limit, h["kib_per_conn"])
     if big < 10000:
-        target("W5 at 10,000 connections", False, None, f"largest measured: {big}")
+        made = max([r["conns"] for r in holds if not skipped(r)] or [0])
+        target("W5 at 10,000 connections", False, None, f"largest measured: {made or 'none'}")
 
+    # over what the gateway was measured in; what was skipped is said, not judged
+    gateway = [r for r in results if r["system"] == "gateway"]
+    n_skipped = sum(1 for r in gateway if skipped(r))
     dirty = [f"{r['workload']} {r.get('conns')}c{' TLS' if r.get('tls') else ''}"
              f"{' t' + str(r['threads']) if r['workload'] == 'W6' else ''}: "
              f"{r.get('errors', r.get('status'))}"
-             for r in results if r["system"] == "gateway" and r.get("status") != "n/a"
+             for r in gateway if r.get("status") not in ("n/a", "skipped")
              and (not ok(r) or r.get("errors", 0) != 0 or not r.get("alive", True))]
-    target("gateway: no errors, no non-2xx, no crash in any workload", not dirty,
-           "none" if not dirty else "; ".join(dirty))
+    name = "gateway: no errors, no non-2xx, no crash in any workload"
+    if n_skipped == len(gateway):
+        target(name, False, None, f"not measured: all {n_skipped} of the gateway's measurements skipped"
+               if gateway else "not measured")
+    else:
+        target(name, not dirty, ("none" if not dirty else "; ".join(dirty)) +
+               (f" ({n_skipped} of the gateway's measurements skipped, not measured)" if n_skipped else ""))
     return ratios, targets
 
 
@@ -273,7 +317,12 @@ def rows(doc):
                 compare = own + ("; " + compare if compare else "")
         if ok(r) and r.get("rounds"):
             rr = r["rounds"]
-            note = f"median of {rr['n']} rounds, {fmt(min(rr['rps']))}-{fmt(max(rr['rps']))} rps"
+            if rr["n"] > 1:
+                note = f"median of {rr['n']} rounds, {fmt(min(rr['rps']))}-{fmt(max(rr['rps']))} rps"
+            else:
+                note = "1 round"
+            if rr.get("skipped"):
+                note += f" ({rr['skipped']} skipped)"
             compare = (compare + "; " if compare else "") + note
         if ok(r) and r["stats"].get("connects_in_window"):
             compare = (compare + "; " if compare else "") + "connections still being made in the window"
@@ -292,14 +341,15 @@ def hold_rows(doc):
     for r in doc["results"]:
         if r.get("kind") != "hold":
             continue
-        label = "TLS" if r["tls"] else "plain"
+        how = "TLS" if r["tls"] else "plain"
         if ok(r):
             h = r["hold"]
-            out.append([r["system"], str(r["conns"]), label, fmt(r["rss_before_kib"] / 1024, "{:.1f}"),
+            out.append([r["system"], str(r["conns"]), how, fmt(r["rss_before_kib"] / 1024, "{:.1f}"),
                         fmt(r["rss_held_kib"] / 1024, "{:.1f}"), fmt(r["kib_per_conn"], "{:.1f}"),
                         f"{h.get('held_2xx', 0)}/{r['conns']}", str(r["errors"])])
         else:
-            out.append([r["system"], str(r["conns"]), label, "FAILED", "-", "-", "-", r.get("reason", "")])
+            out.append([r["system"], str(r["conns"]), how, r.get("status", "failed").upper(), "-", "-", "-",
+                        (r.get("reason") or "")[:70]])
     return out
 
 
@@ -331,7 +381,15 @@ def render(doc, markdown=False):
                  f"{', '.join(str(c) for c in s.get('w5_conns', []))}), wrk {s.get('wrk_threads')} threads, "
                  f"{s.get('warmup_s')} s warm-up + {s.get('duration_s')} s per run; "
                  + (f"W1, W2: {s['rounds']} rounds, each system's medians; " if s.get("rounds", 1) > 1 else "") +
-                 f"ran {m.get('elapsed_seconds')} s")
+                 f"ran {m.get('elapsed_seconds')} s"
+                 + (f" of a {s['budget_s']} s budget" if s.get("budget_s") else ""))
+    if m.get("cut_short") or m.get("skipped"):
+        n = len(m.get("skipped") or [])
+        said = [f"CUT SHORT ({m['cut_short']})"] if m.get("cut_short") else []
+        if n:
+            said.append(f"{n} measurement{'' if n == 1 else 's'} skipped, not measured" +
+                        (": " + ", ".join(m["skipped"]) if n <= 12 else " (SKIPPED in the table)"))
+        parts.append("; ".join(said))
     tls = [f"{r['system']} {r['tls_negotiated']}" for r in summarize(doc["results"])
            if r.get("kind") == "load" and r["workload"] == "W2" and r.get("tls_negotiated")]
     if tls:
@@ -425,6 +483,10 @@ def main():
         settings = json.loads(os.environ.get("BENCH_SETTINGS_JSON", "{}"))
         machine = json.loads(os.environ.get("BENCH_MACHINE_JSON", "{}"))
         ratios, targets = compute(results, settings)
+        # whether the run measured all it was asked: the measurements it skipped
+        # (over its budget, or after it was cut short) and why it was cut short
+        machine["skipped"] = [label(r) for r in results if skipped(r)]
+        machine["truncated"] = bool(machine.get("cut_short") or machine["skipped"])
         doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "machine": machine, "settings": settings, "results": results, "ratios": ratios,
                "targets": targets}
