@@ -2,7 +2,7 @@
 // [offset, offset + limit): which upstream calls to make, round after round;
 // what their answers say about the collection (its size, where it ends); and
 // where the client's next window starts. Pure: it makes no call itself
-// (proxy_list() in session.cpp runs the rounds) and is tested by a table of
+// (proxy_list() in exchange.hpp runs the rounds) and is tested by a table of
 // scripted answers (tests/unit/list_merge_test.cpp).
 //
 //   list_merge m(dialect, window, budget, fill);

@@ -1,0 +1,754 @@
+// The exchange: phases 2–10 of one request (docs/architecture.md draws them),
+// after the connection has read its head (phase 1):
+//
+//   run(ctx)
+//     proxy(ctx)
+//       2 authenticate, 3 route      admit()
+//       4 normalize                  normalize()
+//       lists:                       proxy_list()  (list_merge plans the calls)
+//       5 build, 6 credentials,      proxy_buffered() / proxy_streamed():
+//       7 send, 8 decode, 9 relay      build_request, send_with_credentials,
+//                                      replay_or_refuse, answer(), relay_streamed()
+//     finish(ctx)                    10: a problem a phase left, answered; the log line, once
+//
+// It does not know the client's stream: the connection hands itself in as
+// the Downstream, which reads the request's body, writes whole answers and
+// relays streamed ones (http1_connection in connection.cpp: plain or TLS
+// HTTP/1.1). A phase that cannot go on leaves a problem in the context and
+// returns; only finish() answers it.
+//
+// Coroutine frames here stay under 1,020 bytes where they are on every
+// request: Asio reuses a thread's freed frames only up to that size, and a
+// larger one, kept in its few reuse slots, pushes the small ones out (then
+// every frame of a request is allocated and freed anew). Rare paths (a body
+// to read, a replay, a streamed answer) are coroutines of their own.
+// (GCC 12 mishandles co_await inside ?:, && and ||, and temporaries with
+// destructors inside a co_await expression: call sites use named locals.)
+#pragma once
+
+#include "gateway/client_auth.hpp"
+#include "gateway/list_merge.hpp"
+#include "gateway/pagination.hpp"
+#include "gateway/relay.hpp"
+#include "gateway/request_ctx.hpp"
+#include "gateway/upstream.hpp"
+#include "gateway/worker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bg {
+
+template <class Downstream>
+class exchange {
+public:
+    exchange(worker& w, Downstream& down) : w_(w), down_(down) {}
+
+    // Phases 2–10 for the request in `ctx`. Returns whether the connection
+    // stays open for the next request.
+    awaitable<bool> run(request_ctx& ctx)
+    {
+        co_await proxy(ctx);
+        co_return co_await finish(ctx);
+    }
+
+    // The exit, for a request the connection refused before the exchange
+    // began (its head could not be read): `e` answered, the connection closed.
+    awaitable<void> refuse(request_ctx& ctx, gateway_error e)
+    {
+        ctx.head_request = false;  // the request was not understood: the problem has its body
+        ctx.fail(std::move(e), false);
+        co_await finish(ctx);
+    }
+
+private:
+    static constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+    // Request bodies up to this size are read whole before going upstream, so
+    // a request can be signed and replayed; larger ones stream.
+    static constexpr std::size_t buffered_body_limit = 1024 * 1024;
+    // Upstream answers read whole: errors (to become problems) and small successes.
+    static constexpr std::uint64_t worth_reading = 64 * 1024;
+
+    const config::gateway_config& cfg() const { return w_.cfg(); }
+
+    // ---- 2–9 -------------------------------------------------------------
+
+    awaitable<void> proxy(request_ctx& ctx)
+    {
+        auto& req = ctx.req();
+        if (req.count(http::field::transfer_encoding) > 0 && !req.chunked()) {
+            // RFC 9112 §6.3: the body's length cannot be known; reading on
+            // would take the body for the next request.
+            ctx.fail(gateway_error{errc::bad_request, "Transfer-Encoding must end with 'chunked'", {}, {}}, false);
+            co_return;
+        }
+        if (!admit(ctx))
+            co_return;
+        normalize(ctx);
+        if (ctx.dialect) {
+            co_await proxy_list(ctx);
+            co_return;
+        }
+        if (ctx.body_follows) {
+            const bool continued = co_await down_.send_continue(ctx.expect_continue);
+            if (!continued) {
+                ctx.aborted = true;  // the client went away
+                co_return;
+            }
+        }
+        const auto length = ctx.parser.content_length();
+        const auto buffer_up_to = ctx.adapter->buffered_body_limit().value_or(buffered_body_limit);
+        if (!ctx.body_follows || (length && *length <= buffer_up_to))
+            co_await proxy_buffered(ctx);
+        else
+            co_await proxy_streamed(ctx);
+    }
+
+    // 2 authenticate (the gateway key), 3 route (the backend, and whether the
+    // key may reach it). false: refused, the problem left in ctx.
+    bool admit(request_ctx& ctx)
+    {
+        auto& req = ctx.req();
+        // An unread body would be taken for the next request: close instead.
+        const bool keep_alive = req.keep_alive() && !ctx.body_follows;
+        auto who = w_.rt().auth.authenticate(req, down_.known_key());
+        if (auto* e = std::get_if<gateway_error>(&who)) {
+            ctx.fail(std::move(*e), keep_alive);
+            return false;
+        }
+        const principal& p = *std::get<const principal*>(who);
+        ctx.log.principal = p.name;
+        auto routed = parse_route(req.target());
+        if (auto* e = std::get_if<gateway_error>(&routed)) {
+            ctx.fail(std::move(*e), keep_alive);
+            return false;
+        }
+        ctx.where = std::get<route>(routed);
+        const auto* index = w_.rt().find_backend(ctx.where.backend);
+        if (!index) {
+            ctx.fail(gateway_error{errc::unknown_backend,
+                                   "no backend named '" + std::string(ctx.where.backend) + "'", {}, {}},
+                     keep_alive);
+            return false;
+        }
+        const auto& backend = cfg().backends[*index];
+        ctx.log.backend = backend.name;
+        if (!p.may_reach(backend.name)) {
+            ctx.fail(gateway_error{errc::forbidden,
+                                   "the key of '" + p.name + "' may not reach backend '" + backend.name + "'", {},
+                                   {}},
+                     keep_alive);
+            return false;
+        }
+        ctx.backend_index = *index;
+        ctx.backend = &backend;
+        ctx.adapter = w_.rt().adapters[*index].get();
+        return true;
+    }
+
+    // 4 normalize: the client's head becomes the upstream's, in place; a GET
+    // or HEAD of a collection the adapter knows is a list (whose envelope
+    // needs the client's own target, kept before the head is rewritten).
+    void normalize(request_ctx& ctx)
+    {
+        auto& req = ctx.req();
+        std::string target = upstream_path(ctx.backend->url.base_path, ctx.where);
+        if (!ctx.body_follows && (req.method() == http::verb::get || req.method() == http::verb::head))
+            ctx.dialect = ctx.adapter->list_at(std::string_view(target).substr(0, target.find('?')));
+        if (ctx.dialect)
+            ctx.client_target = std::string(req.target());
+        const bool chunked = req.chunked();
+        ctx.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+        const std::string forwarded_host(req[http::field::host]);
+        // Every X-Forwarded-For line a client (or a proxy before us) sent, not just the first.
+        const std::string xff = forwarded_for(combined_values(req, "X-Forwarded-For"), down_.remote_ip());
+        remove_hop_by_hop(req);
+        req.erase(http::field::authorization);  // the client's gateway key never goes upstream
+        req.erase("X-API-Key");
+        req.erase(http::field::expect);  // answered here, see Downstream::send_continue()
+        req.target(target);
+        req.version(11);
+        req.set(http::field::host, w_.rt().targets[ctx.backend_index]->host_header());
+        req.set("X-Forwarded-For", xff);
+        req.set("X-Forwarded-Proto", down_.tls() ? "https" : "http");
+        if (!forwarded_host.empty())
+            req.set("X-Forwarded-Host", forwarded_host);
+        req.set("X-Request-Id", ctx.log.request_id);
+        if (chunked)
+            req.chunked(true);
+    }
+
+    // A request whose body (if any) is read whole: 5 build, 6 credentials,
+    // 7 send, then the answer.
+    awaitable<void> proxy_buffered(request_ctx& ctx)
+    {
+        http::request<http::string_body> req;
+        if (ctx.parser.is_done()) {
+            req = with_string_body(std::move(ctx.parser));
+        } else {
+            auto read = co_await read_buffered_body(ctx);
+            if (!read)
+                co_return;
+            req = std::move(*read);
+        }
+        ctx.log.bytes_in = req.body().size();
+        req.prepare_payload();
+
+        ctx.adapter->build_request(req);
+        auto upstream_calls = w_.client_for(ctx.backend_index);
+        auto result = co_await send_with_credentials(ctx, req, upstream_calls);
+        if (auto* e = std::get_if<gateway_error>(&result)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+        auto& ex = std::get<upstream_exchange>(result);
+        if (rejected_credentials(ex, *ctx.adapter, req))
+            co_await replay_or_refuse(ctx, ex, req, upstream_calls);
+        else
+            co_await answer(ctx, ex);
+    }
+
+    // 6 credentials (the adapter may log in first), 7 send: the exchange's
+    // head, or what stopped it.
+    awaitable<exchange_result> send_with_credentials(request_ctx& ctx, http::request<http::string_body>& req,
+                                                     pool_client& upstream_calls)
+    {
+        if (auto e = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls))
+            co_return std::move(*e);
+        ++ctx.attempts;
+        auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(ctx.backend_index), req, wire_head_);
+        if (std::holds_alternative<gateway_error>(result))
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        co_return result;
+    }
+
+    // A request head with no body, as a request with an (empty) string body.
+    static http::request<http::string_body> with_string_body(header_parser&& head_parser)
+    {
+        http::request_parser<http::string_body> parser{std::move(head_parser)};
+        return parser.release();
+    }
+
+    // The request with its body, read within body_timeout; nothing when the
+    // read failed (the problem, if anyone is left to read it, is in ctx).
+    awaitable<std::optional<http::request<http::string_body>>> read_buffered_body(request_ctx& ctx)
+    {
+        http::request_parser<http::string_body> parser{std::move(ctx.parser)};
+        const auto ec = co_await down_.read_body(parser);
+        if (ec) {
+            body_failed(ctx, ec);
+            co_return std::nullopt;
+        }
+        co_return parser.release();
+    }
+
+    // The upstream refused the gateway's credentials (`ex`). One re-login and
+    // one replay: the body is buffered and the method idempotent, so sending
+    // it again cannot run anything twice. A POST (which may start a job) is
+    // not sent again (RFC 9110 §9.2.2).
+    awaitable<void> replay_or_refuse(request_ctx& ctx, upstream_exchange& ex, http::request<http::string_body>& req,
+                                     pool_client& upstream_calls)
+    {
+        if (!is_idempotent(req.method())) {
+            const std::string why = "and the request was not replayed: " + std::string(req.method_string()) +
+                                    " may not be idempotent; retry it";
+            co_await refuse_credentials(ctx, ex, why, ctx.client_keep_alive);
+            co_return;
+        }
+        co_await read_small_answer(ctx, ex);
+        w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+        auto result = co_await send_with_credentials(ctx, req, upstream_calls);
+        if (auto* e = std::get_if<gateway_error>(&result)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+        auto& again = std::get<upstream_exchange>(result);
+        if (rejected_credentials(again, *ctx.adapter, req)) {
+            const std::string why = "after a new login";  // (named: see the GCC 12 note above)
+            co_await refuse_credentials(ctx, again, why, ctx.client_keep_alive);
+            co_return;
+        }
+        co_await answer(ctx, again);
+    }
+
+    // An upstream 401 to a request that carried the adapter's credentials:
+    // the adapter forgets them, so the next request (or the replay) logs in.
+    static bool rejected_credentials(const upstream_exchange& ex, adapters::adapter& adapter,
+                                     const http::request_header<>& req)
+    {
+        if (ex.parser->get().result() != http::status::unauthorized || !adapter.renews_credentials())
+            return false;
+        adapter.credentials_rejected(req);
+        return true;
+    }
+
+    // The upstream refused the gateway's credentials for this request: the
+    // client's own key was fine, so it gets 502 upstream-auth-failed (with the
+    // upstream's status and body), not a 401 that would blame its key.
+    awaitable<void> refuse_credentials(request_ctx& ctx, upstream_exchange& ex, const std::string& why,
+                                       bool keep_alive)
+    {
+        const auto res = co_await read_small_answer(ctx, ex);
+        ctx.fail(credentials_refused(ctx, why, std::get_if<adapters::upstream_response>(&res)), keep_alive);
+    }
+
+    gateway_error credentials_refused(const request_ctx& ctx, std::string_view why,
+                                      const adapters::upstream_response* res) const
+    {
+        gateway_error e{errc::upstream_auth_failed,
+                        "backend '" + ctx.backend->name + "' refused the gateway's credentials (status 401) " +
+                            std::string(why),
+                        401, {}};
+        if (res && !res->body().empty())
+            e.upstream_body = upstream_body_value(res->body());
+        return e;
+    }
+
+    // A request whose body streams: it cannot be replayed or signed whole.
+    awaitable<void> proxy_streamed(request_ctx& ctx)
+    {
+        const auto& backend = *ctx.backend;
+        http::request_parser<http::buffer_body> parser{std::move(ctx.parser)};
+        auto& req = parser.get();
+        ctx.adapter->build_request(req);
+        auto upstream_calls = w_.client_for(ctx.backend_index);
+        if (auto e = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls)) {
+            ctx.fail(std::move(*e), false);
+            co_return;
+        }
+        // A streamed body cannot be replayed: use a new connection rather than
+        // risk a pooled one the upstream has just closed.
+        auto acquired = co_await w_.pool(ctx.backend_index).connect();
+        if (auto* e = std::get_if<gateway_error>(&acquired)) {
+            ctx.fail(std::move(*e), false);
+            co_return;
+        }
+        auto conn = std::get<connection_ptr>(std::move(acquired));
+        ++ctx.attempts;
+
+        http::request_serializer<http::buffer_body> serializer{req};
+        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request};
+        const auto relayed = co_await std::visit(
+            [&](auto& up) { return down_.relay_request(up, parser, serializer, limits); }, conn->stream);
+        ctx.log.bytes_in = relayed.bytes;
+        if (relayed.failed == relay_side::in) {
+            body_failed(ctx, relayed.ec);
+            co_return;
+        }
+        if (relayed.failed == relay_side::out) {
+            ctx.fail(upstream_error(backend, relayed.ec, false), false);
+            co_return;
+        }
+        auto result = co_await read_response_head(w_.deadlines(), conn, backend, ctx.head_request);
+        if (auto* e = std::get_if<gateway_error>(&result)) {
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+            ctx.fail(std::move(*e), false);
+            co_return;
+        }
+        auto& ex = std::get<upstream_exchange>(result);
+        if (rejected_credentials(ex, *ctx.adapter, req)) {
+            const std::string why = "and the request was not replayed: its body streamed";
+            co_await refuse_credentials(ctx, ex, why, false);
+            co_return;
+        }
+        co_await answer(ctx, ex);
+    }
+
+    // The client's body could not be read: a problem when the client is
+    // still there to read one (the connection then closes).
+    void body_failed(request_ctx& ctx, boost::system::error_code ec)
+    {
+        if (ec == http::error::body_limit)
+            ctx.fail(gateway_error{errc::payload_too_large,
+                                   "the request body exceeds " + std::to_string(cfg().limits.max_body_bytes) +
+                                       " bytes (limits.max_body_bytes)",
+                                   {}, {}},
+                     false);
+        else if (ec == beast::error::timeout)
+            ctx.fail(gateway_error{errc::request_timeout,
+                                   "the request body did not arrive within " +
+                                       std::to_string(cfg().limits.body_timeout.count()) + " ms",
+                                   {}, {}},
+                     false);
+        else if (is_http_protocol_error(ec) && ec != http::error::partial_message)
+            ctx.fail(gateway_error{errc::bad_request, "malformed request body: " + ec.message(), {}, {}}, false);
+        else
+            ctx.aborted = true;  // the client went away mid-body
+    }
+
+    // ---- 8 decode, 9 relay ---------------------------------------------------
+
+    static bool small_answer(const upstream_exchange& ex)
+    {
+        const auto length = ex.parser->content_length();
+        return ex.parser->is_done() || (length && *length <= worth_reading);
+    }
+
+    // The upstream's answer to the client. Small answers are read whole: an
+    // error becomes a problem (one error format); a success goes out with its
+    // head in one write. The rest streams.
+    awaitable<void> answer(request_ctx& ctx, upstream_exchange& ex)
+    {
+        const bool is_error = ex.parser->get().result_int() >= 400;
+        if (small_answer(ex) && (is_error || (!ctx.head_request && ex.parser->content_length()))) {
+            auto read = co_await read_small_answer(ctx, ex);
+            if (auto* e = std::get_if<gateway_error>(&read)) {
+                ctx.fail(std::move(*e), false);
+                co_return;
+            }
+            auto& whole = std::get<adapters::upstream_response>(read);
+            if (is_error) {
+                upstream_failed(ctx, whole, ctx.client_keep_alive);
+                co_return;
+            }
+            const unsigned status = whole.result_int();
+            remove_hop_by_hop(whole);
+            co_await write_whole(ctx, whole, status);
+            co_return;
+        }
+        co_await relay_streamed(ctx, ex);
+    }
+
+    // Reads a small answer (small_answer()) whole and gives the connection
+    // back to the pool; the upstream's failure mid-body is the error (and the
+    // connection closes).
+    awaitable<adapters::upstream_result> read_small_answer(request_ctx& ctx, upstream_exchange& ex)
+    {
+        if (!small_answer(ex)) {
+            const gateway_error e{errc::upstream_bad_response,
+                                  "backend '" + ctx.backend->name + "' sent a larger answer than expected", {}, {}};
+            co_return e;
+        }
+        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(ctx.backend_index), ex, worth_reading);
+        if (std::holds_alternative<gateway_error>(read))
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        co_return read;
+    }
+
+    // The upstream's error answer as a problem: its status, the vendor's
+    // message as title (when the adapter knows the vendor's error format),
+    // the original body under `upstream`.
+    void upstream_failed(request_ctx& ctx, const adapters::upstream_response& res, bool keep_alive)
+    {
+        gateway_error e{errc::upstream_error,
+                        "backend '" + ctx.backend->name + "' answered " + std::to_string(res.result_int()) + " " +
+                            std::string(res.reason()),
+                        res.result_int(), {}};
+        if (!res.body().empty())
+            e.upstream_body = upstream_body_value(res.body());
+        const auto message = ctx.adapter->error_message(res);
+        ctx.fail(std::move(e), keep_alive, message ? *message : std::string(res.reason()));
+    }
+
+    // An answer relayed as it arrives (large, of unknown length, or for HEAD).
+    awaitable<void> relay_streamed(request_ctx& ctx, upstream_exchange& ex)
+    {
+        http::response_parser<http::buffer_body> parser{std::move(*ex.parser)};
+        auto& res = parser.get();
+        const unsigned upstream_status = res.result_int();
+        const bool upstream_keep_alive = res.keep_alive();
+        const bool has_length = parser.content_length().has_value();
+        remove_hop_by_hop(res);
+        res.set("X-Request-Id", ctx.log.request_id);
+        res.version(ctx.client_version);
+        const bool body_allowed = !ctx.head_request && upstream_status >= 200 && upstream_status != 204 &&
+                                  upstream_status != 304;
+        bool keep_alive = ctx.client_keep_alive && !w_.draining();
+        if (body_allowed && !has_length) {
+            if (ctx.client_version == 11)
+                res.chunked(true);
+            else
+                keep_alive = false;  // an HTTP/1.0 client learns the end from the close
+        }
+        res.keep_alive(keep_alive);
+
+        http::response_serializer<http::buffer_body> serializer{res};
+        relay_result relayed;
+        if (!body_allowed) {
+            const auto ec = co_await down_.write_header(serializer);
+            relayed.failed = ec ? relay_side::out : relay_side::none;
+            relayed.ec = ec;
+        } else {
+            const auto limits = relay_limits{ctx.backend->timeouts.request, cfg().limits.body_timeout};
+            relayed = co_await std::visit(
+                [&](auto& up) { return down_.relay_response(up, ex.conn->buffer, parser, serializer, limits); },
+                ex.conn->stream);
+        }
+        ctx.log.upstream_status = upstream_status;
+        ctx.log.bytes_out = relayed.bytes;
+        ctx.status = upstream_status;
+        ctx.aborted = relayed.failed != relay_side::none;
+        ctx.keep_alive = relayed.failed == relay_side::none && keep_alive;
+        if (relayed.failed == relay_side::none && parser.is_done() && upstream_keep_alive && !parser.need_eof())
+            w_.pool(ctx.backend_index).release(std::move(ex.conn));
+        if (relayed.failed == relay_side::in)
+            w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // ---- Lists ------------------------------------------------------------
+
+    // One upstream call of a list: what is asked, and what came back.
+    struct list_job {
+        adapters::page_call call;
+        http::verb method = http::verb::get;
+        adapters::upstream_result result;
+        http::request<http::string_body> request;
+
+        static list_job get(adapters::page_call c)
+        {
+            list_job j;
+            j.call = std::move(c);
+            return j;
+        }
+    };
+
+    // A list request: the client's window, the upstream calls that cover it
+    // (concurrently; more when the upstream answers short pages; list_merge
+    // says which), one envelope.
+    awaitable<void> proxy_list(request_ctx& ctx)
+    {
+        auto& req = ctx.req();
+        const auto& dialect = *ctx.dialect;
+        const std::string_view client_target = ctx.client_target;
+        const auto q = client_target.find('?');
+        const std::string_view client_path = client_target.substr(0, q);
+        const std::string_view client_query =
+            q == std::string_view::npos ? std::string_view() : client_target.substr(q + 1);
+        auto parsed = parse_page_query(client_query, cfg().pagination);
+        if (auto* e = std::get_if<gateway_error>(&parsed)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+        const auto& w = std::get<page_window>(parsed);
+        if (auto e = refuse_reserved(w, dialect.reserved_parameters())) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+
+        ctx.adapter->build_request(req);
+        const std::string_view upstream_target = req.target();
+        const std::string upstream_path(upstream_target.substr(0, upstream_target.find('?')));
+        const auto target_for = [&](const std::string& paging) {
+            std::string t = upstream_path;
+            if (!w.rest.empty() || !paging.empty())
+                t += '?';
+            t += w.rest;
+            if (!w.rest.empty() && !paging.empty())
+                t += '&';
+            t += paging;
+            return t;
+        };
+
+        list_merge merge(dialect, w.offset, w.limit, cfg().pagination.max_upstream_requests,
+                         w.style == page_style::page);
+        std::vector<list_job> jobs;
+        for (auto& c : merge.first_round())
+            jobs.push_back(list_job::get(std::move(c)));
+        std::optional<list_job> total_job;
+        if (merge.take_total_call()) {
+            const auto tc = dialect.total_call();
+            total_job = list_job::get(adapters::page_call{tc->second, 0, 0});
+            total_job->method = tc->first;
+        }
+
+        // The answers decoded, kept (at stable addresses) until the envelope
+        // is written: the items are views of their bodies' text.
+        std::deque<adapters::upstream_response> answers;
+        bool first_round = true;
+        while (!jobs.empty()) {
+            std::vector<list_job*> round;
+            for (auto& j : jobs)
+                round.push_back(&j);
+            if (first_round && total_job)
+                round.push_back(&*total_job);
+            co_await fetch_all(ctx, round, target_for);
+
+            for (auto& j : jobs) {
+                if (auto* e = std::get_if<gateway_error>(&j.result)) {
+                    ctx.fail(std::move(*e), ctx.client_keep_alive);
+                    co_return;
+                }
+                answers.push_back(std::move(std::get<adapters::upstream_response>(j.result)));
+                auto& res = answers.back();
+                if (res.result_int() >= 400 && dialect.past_the_end(res, j.call)) {
+                    merge.past_the_end(j.call);
+                    continue;
+                }
+                if (res.result() == http::status::unauthorized && ctx.adapter->renews_credentials()) {
+                    // Refused again after a new login (fetch_one replays once).
+                    ctx.fail(credentials_refused(ctx, "after a new login", &res), ctx.client_keep_alive);
+                    co_return;
+                }
+                if (res.result_int() >= 400) {
+                    upstream_failed(ctx, res, ctx.client_keep_alive);
+                    co_return;
+                }
+                auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;
+                if (!page && first_round && jobs.size() == 1) {
+                    // Not a list after all: the answer as it is.
+                    const unsigned status = res.result_int();
+                    remove_hop_by_hop(res);
+                    co_await write_whole(ctx, res, status);
+                    co_return;
+                }
+                if (!page) {
+                    ctx.fail(gateway_error{errc::upstream_bad_response,
+                                           "backend '" + ctx.backend->name + "' answered " +
+                                               std::to_string(res.result_int()) + " to a list page, not a list",
+                                           res.result_int(), {}},
+                             ctx.client_keep_alive);
+                    co_return;
+                }
+                merge.add(j.call, *page);
+            }
+            if (first_round && total_job) {
+                if (auto* res = std::get_if<adapters::upstream_response>(&total_job->result))
+                    if (res->result_int() >= 200 && res->result_int() < 300)
+                        if (auto t = dialect.decode_total(*res))
+                            merge.set_total(*t);
+            }
+            first_round = false;
+            jobs.clear();
+            for (auto& c : merge.next_round())
+                jobs.push_back(list_job::get(std::move(c)));
+        }
+
+        if (auto probe = merge.probe()) {
+            // The window is past the end and no answer told the size: the
+            // first item's answer does.
+            list_job job = list_job::get(std::move(*probe));
+            std::vector<list_job*> round{&job};
+            co_await fetch_all(ctx, round, target_for);
+            if (auto* res = std::get_if<adapters::upstream_response>(&job.result))
+                if (res->result_int() >= 200 && res->result_int() < 300)
+                    if (auto page = dialect.decode(*res))
+                        merge.probe_answered(*page);
+        }
+
+        page_answer a;
+        a.items = merge.items();
+        a.total = merge.total();
+        set_links(a, client_path, w, merge.next_offset());
+        co_await write_envelope(ctx, a, w);
+    }
+
+    template <class TargetFor>
+    awaitable<void> fetch_all(request_ctx& ctx, std::vector<list_job*>& round, const TargetFor& target_for)
+    {
+        const auto& base = ctx.req();
+        for (auto* job : round) {
+            job->request = http::request<http::string_body>(base.base());
+            job->request.method(job->method);
+            job->request.target(target_for(job->call.query));
+        }
+        ctx.attempts += static_cast<unsigned>(round.size());
+        if (round.size() == 1) {  // the usual case: no coroutine or timer of its own
+            co_await fetch_one(*round.front(), ctx.backend_index);
+            co_return;
+        }
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer done(executor, asio::steady_timer::time_point::max());
+        std::size_t pending = round.size();
+        for (auto* job : round) {
+            asio::co_spawn(executor, fetch_one(*job, ctx.backend_index), [&](std::exception_ptr) {
+                if (--pending == 0)
+                    done.cancel();
+            });
+        }
+        if (pending > 0)
+            co_await done.async_wait(use_tuple);
+    }
+
+    // Sends a list call with the adapter's credentials; after an upstream 401
+    // once more with new ones (a GET or HEAD is safe to replay).
+    awaitable<void> fetch_one(list_job& job, std::size_t backend_index)
+    {
+        auto& adapter = *w_.rt().adapters[backend_index];
+        auto upstream = w_.client_for(backend_index, true);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            if (auto e = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream)) {
+                job.result = std::move(*e);
+                co_return;
+            }
+            job.result = co_await upstream.send(job.request);
+            const auto* res = std::get_if<adapters::upstream_response>(&job.result);
+            if (!res || res->result() != http::status::unauthorized || !adapter.renews_credentials())
+                co_return;
+            adapter.credentials_rejected(job.request);
+            if (attempt == 0)
+                w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    awaitable<void> write_envelope(request_ctx& ctx, const page_answer& a, const page_window& w)
+    {
+        http::response<http::string_body> res{http::status::ok, ctx.client_version};
+        res.set(http::field::content_type, "application/json");
+        if (a.total)
+            res.set("X-Total-Count", std::to_string(*a.total));
+        const auto links = link_header(a);
+        if (!links.empty())
+            res.set(http::field::link, links);
+        res.body() = render_envelope(a, w);
+        co_await write_whole(ctx, res, 200);
+    }
+
+    // ---- 9 render, 10 log: the writers and the one exit ------------------------
+
+    // A response held whole (an envelope, a small upstream answer, a
+    // problem): its body is left out for HEAD, its length kept.
+    awaitable<void> write_whole(request_ctx& ctx, http::response<http::string_body>& res, unsigned upstream_status,
+                                bool keep_alive = true)
+    {
+        res.set("X-Request-Id", ctx.log.request_id);
+        res.version(ctx.client_version);
+        keep_alive = keep_alive && ctx.client_keep_alive && !w_.draining();
+        res.keep_alive(keep_alive);
+        const auto length = res.body().size();
+        if (ctx.head_request)
+            res.body().clear();
+        res.prepare_payload();
+        if (ctx.head_request)
+            res.content_length(length);
+        const auto ec = co_await down_.write_whole(res);
+        ctx.log.upstream_status = upstream_status;
+        ctx.log.bytes_out = length;
+        ctx.status = res.result_int();
+        ctx.aborted = static_cast<bool>(ec);
+        ctx.keep_alive = !ec && keep_alive;
+    }
+
+    // 10: the problem a phase left, answered; then the access-log line,
+    // written here and only here.
+    awaitable<bool> finish(request_ctx& ctx)
+    {
+        if (ctx.problem) {
+            const auto& p = *ctx.problem;
+            const auto status = status_of(p.error);
+            http::response<http::string_body> res{static_cast<http::status>(status), ctx.client_version};
+            res.set(http::field::content_type, "application/problem+json");
+            res.set(http::field::cache_control, "no-store");
+            if (p.error.code == errc::unauthorized)
+                res.set(http::field::www_authenticate, www_authenticate_challenge);
+            res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title);
+            co_await write_whole(ctx, res, p.error.upstream_status.value_or(0), p.keep_alive);
+        }
+        ctx.log.finish(ctx.status, ctx.aborted);
+        co_return ctx.keep_alive;
+    }
+
+    worker& w_;
+    Downstream& down_;
+    std::string wire_head_;  // an upstream request's head being written (whole_message), reused
+};
+
+}  // namespace bg

@@ -1,0 +1,80 @@
+// One request's context (Pingora's CTX): made once by the connection when
+// the request's head has been read, handed to every phase of the exchange
+// (exchange.hpp), and read by its one exit, which answers a problem if a
+// phase left one and writes the access-log line, exactly once.
+#pragma once
+
+#include "adapters/adapter.hpp"
+#include "core/errors.hpp"
+#include "gateway/access_entry.hpp"
+#include "gateway/http_util.hpp"
+#include "gateway/route.hpp"
+
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace bg {
+
+using header_parser = http::request_parser<http::empty_body>;
+
+struct request_ctx {
+    request_ctx(worker& w, header_parser& p, const std::string& remote_ip)
+        : parser(p), log(w, p.get(), remote_ip, request_id_for(p.get()["X-Request-Id"])),
+          client_version(p.get().version()), client_keep_alive(p.get().keep_alive()),
+          head_request(p.get().method() == http::verb::head), body_follows(!p.is_done())
+    {
+    }
+    request_ctx(const request_ctx&) = delete;
+    request_ctx& operator=(const request_ctx&) = delete;
+
+    // 1 read: the client's request. Its head is rewritten in place for the
+    // upstream (normalize); its body, when one follows, is still on the
+    // connection.
+    header_parser& parser;
+    http::request<http::empty_body>& req() { return parser.get(); }
+    access_entry log;
+    // What any answer must follow: the client's version and method (no body
+    // for HEAD) and whether it keeps the connection. Taken before the head
+    // is rewritten.
+    unsigned client_version;
+    bool client_keep_alive;
+    bool head_request;
+    bool body_follows;
+    bool expect_continue = false;  // answered by the gateway (send_continue)
+
+    // 3 route
+    route where;
+    std::size_t backend_index = 0;
+    const config::backend* backend = nullptr;
+    adapters::adapter* adapter = nullptr;
+    // 4 normalize: a list's dialect, and the client's own target (the
+    // envelope's links are in the client's terms).
+    const adapters::list_dialect* dialect = nullptr;
+    std::string client_target;
+
+    // 7 send: the upstream exchanges this request made (a replay is the second).
+    unsigned attempts = 0;
+
+    // The exit. A phase that cannot go on leaves its problem here.
+    struct failure {
+        gateway_error error;
+        bool keep_alive = false;  // false when an unread body (or a broken exchange) forbids the next request
+        std::string title;        // the vendor's message, for upstream_error
+    };
+    std::optional<failure> problem;
+    void fail(gateway_error e, bool keep, std::string title = {})
+    {
+        problem = failure{std::move(e), keep, std::move(title)};
+    }
+    // The answer as written: its status (0: none, the client went away),
+    // whether it broke off, whether the connection stays open.
+    unsigned status = 0;
+    bool aborted = false;
+    bool keep_alive = false;
+};
+
+}  // namespace bg
