@@ -19,7 +19,8 @@ import os
 import statistics
 import sys
 
-PEERS = ("haproxy", "nginx")
+# "baseline": another gateway binary (bench/run BASELINE=...), compared like a peer
+PEERS = ("haproxy", "nginx", "baseline")
 
 
 def derive(r):
