@@ -205,9 +205,9 @@ backupdr_adapter::view backupdr_adapter::current() const
     if (session_ && t < session_->last_used + idle_ - margin_of(idle_))
         v.live_session = session_;
     if (!v.token_usable || !v.live_session)
-        v.state = phase::login;
+        v.phase = credential_phase::expired;
     else
-        v.state = v.token_fresh ? phase::ready : phase::ageing;
+        v.phase = v.token_fresh ? credential_phase::fresh : credential_phase::ageing;
     return v;
 }
 
@@ -230,46 +230,11 @@ awaitable<std::optional<gateway_error>> backupdr_adapter::attach_credentials(htt
                                                                              upstream_client& upstream)
 {
     check_token_file();
-    // Three rounds: a waiter may find, after a login it waited for, that the
-    // session was already rejected again by a concurrent 401.
-    for (int round = 0; round < 3; ++round) {
-        const auto v = current();
-        if (v.state == phase::ready) {
-            apply(head, v);
-            co_return std::nullopt;
-        }
-        if (v.state == phase::ageing) {
-            // One request renews the bearer token; the others, and this one if
-            // the renewal fails, use the current one while it lasts.
-            if (gate_.try_lead()) {
-                auto failed = co_await lead_login(upstream);
-                if (!failed)
-                    continue;
-                const auto still = current();
-                if (still.state == phase::login)
-                    co_return failed;
-                apply(head, still);
-                co_return std::nullopt;
-            }
-            apply(head, v);
-            co_return std::nullopt;
-        }
-        auto t = co_await gate_.enter();
-        if (t.error)
-            co_return std::move(t.error);
-        if (!t.lead)
-            continue;  // a login just finished: read it
-        const auto again = current();  // it may have been renewed since we looked
-        if (again.state == phase::ready) {
-            gate_.finish(std::nullopt);
-            apply(head, again);
-            co_return std::nullopt;
-        }
-        auto failed = co_await lead_login(upstream);
-        if (failed)
-            co_return failed;
-    }
-    co_return auth_error(backend(), "rejected every session opened for this request");
+    const auto read = [this] { return current(); };
+    const auto put = [&](const view& v) { apply(head, v); };
+    const auto open_one = [&](const view&) { return log_in(upstream); };
+    const auto exhausted = [this] { return auth_error(backend(), "rejected every session opened for this request"); };
+    co_return co_await gate_.attach(read, put, open_one, exhausted);
 }
 
 void backupdr_adapter::credentials_rejected(const http::request_header<>& head)
@@ -303,13 +268,6 @@ awaitable<void> backupdr_adapter::logout(upstream_client& upstream)
 }
 
 // ---- logging in ------------------------------------------------------------------
-
-awaitable<std::optional<gateway_error>> backupdr_adapter::lead_login(upstream_client& upstream)
-{
-    auto failed = co_await log_in(upstream);
-    gate_.finish(failed);
-    co_return failed;
-}
 
 awaitable<std::optional<gateway_error>> backupdr_adapter::log_in(upstream_client& upstream)
 {

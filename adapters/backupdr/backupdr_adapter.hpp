@@ -85,23 +85,21 @@ private:
         std::uintmax_t size = 0;
         bool operator==(const file_stamp&) const = default;
     };
-    // What attach needs to know, read under the lock.
-    enum class phase {
-        ready,   // token and session usable
-        ageing,  // usable, but the bearer token is due for renewal
-        login    // no usable token or no live session: wait for one login
-    };
+    // What attach needs to know, read under the lock. Its phase (login_gate's
+    // attach loop): fresh when token and session are usable, ageing when the
+    // bearer token is due for renewal, expired when there is no usable token
+    // or no live session (wait for one login).
     struct view {
         std::optional<bearer> token;
         std::optional<session> live_session;  // only while not idle-expired
         bool token_fresh = false;             // before its renewal point
         bool token_usable = false;            // before its expiry less the margin
-        phase state = phase::login;
+        credential_phase phase = credential_phase::expired;
     };
 
     view current() const;
     void apply(http::request_header<>& head, const view& v);
-    awaitable<std::optional<gateway_error>> lead_login(upstream_client& upstream);
+    // A new bearer token when it is due, and a session when there is none.
     awaitable<std::optional<gateway_error>> log_in(upstream_client& upstream);
 
     // The bearer token: a new one from the service account or the token file.

@@ -1,4 +1,5 @@
-// One login at a time per backend, across every thread.
+// One login at a time per backend, across every thread, and the one attach
+// loop every adapter with a login runs around it (attach()).
 //
 // The first request that needs a new credential leads the login; requests that
 // arrive meanwhile wait for its outcome instead of logging in themselves. A
@@ -22,6 +23,14 @@
 
 namespace bg::adapters {
 
+// Where a backend's credential stands, for attach():
+//   fresh    use it
+//   ageing   still usable, due for renewal: one request renews it (never
+//            waiting for a gate held by another), the others, and that one if
+//            the renewal fails, keep using it meanwhile
+//   expired  none, or no longer usable: every request waits for one login
+enum class credential_phase { fresh, ageing, expired };
+
 class login_gate {
 public:
     using clock = std::chrono::steady_clock;
@@ -43,6 +52,60 @@ public:
     void finish(const std::optional<gateway_error>& failure);
 
     std::uint64_t logins_led() const;
+
+    // The attach loop (token_adapter, backupdr_adapter). `current()` reads the
+    // credential's state (a value with a `phase` member, credential_phase);
+    // `apply(state)` puts that credential on the request; `renew(state)` logs
+    // in or renews (awaitable<std::optional<gateway_error>>, the failure or
+    // nothing) and stores what it got, and this gate then takes its outcome.
+    // `exhausted()` is the error when three rounds found no credential that
+    // held: a waiter may find, after a login it waited for, that the
+    // credential was already rejected again by a concurrent 401. The
+    // callables are named locals of the caller (GCC 12 mishandles temporaries
+    // and by-value arguments in a co_await expression).
+    template <class Current, class Apply, class Renew, class Exhausted>
+    boost::asio::awaitable<std::optional<gateway_error>> attach(const Current& current, const Apply& apply,
+                                                                const Renew& renew, const Exhausted& exhausted)
+    {
+        for (int round = 0; round < 3; ++round) {
+            const auto seen = current();
+            if (seen.phase == credential_phase::fresh) {
+                apply(seen);
+                co_return std::nullopt;
+            }
+            if (seen.phase == credential_phase::ageing) {
+                if (!try_lead()) {
+                    apply(seen);  // someone is renewing it; it is still valid
+                    co_return std::nullopt;
+                }
+                auto failed = co_await renew(seen);
+                finish(failed);
+                if (!failed)
+                    continue;  // renewed: read it
+                const auto still = current();
+                if (still.phase == credential_phase::expired)
+                    co_return failed;
+                apply(still);
+                co_return std::nullopt;
+            }
+            auto t = co_await enter();
+            if (t.error)
+                co_return std::move(t.error);
+            if (!t.lead)
+                continue;  // a login just finished: read it
+            const auto again = current();  // it may have been renewed since we looked
+            if (again.phase == credential_phase::fresh) {
+                finish(std::nullopt);
+                apply(again);
+                co_return std::nullopt;
+            }
+            auto failed = co_await renew(again);
+            finish(failed);
+            if (failed)
+                co_return failed;
+        }
+        co_return exhausted();
+    }
 
 private:
     struct waiter {

@@ -30,17 +30,17 @@ token_adapter::token_adapter(const config::backend& backend)
 {
 }
 
-std::pair<std::optional<token_adapter::credential>, token_adapter::phase> token_adapter::current() const
+token_adapter::snapshot token_adapter::current() const
 {
     std::lock_guard lock(mutex_);
     if (!credential_)
-        return {std::nullopt, phase::expired};
+        return {std::nullopt, credential_phase::expired};
     const auto t = now();
     if (t < refresh_point(*credential_))
-        return {credential_, phase::fresh};
+        return {credential_, credential_phase::fresh};
     if (t < usable_until(*credential_))
-        return {credential_, phase::ageing};
-    return {credential_, phase::expired};
+        return {credential_, credential_phase::ageing};
+    return {credential_, credential_phase::expired};
 }
 
 void token_adapter::store(credential c)
@@ -49,16 +49,13 @@ void token_adapter::store(credential c)
     credential_ = std::move(c);
 }
 
-awaitable<std::optional<gateway_error>> token_adapter::lead_login(const std::optional<credential>& previous,
-                                                                  upstream_client& upstream)
+awaitable<std::optional<gateway_error>> token_adapter::renew(const std::optional<credential>& previous,
+                                                             upstream_client& upstream)
 {
     auto obtained = co_await obtain(upstream, previous);
-    if (auto* e = std::get_if<gateway_error>(&obtained)) {
-        gate_.finish(*e);
+    if (auto* e = std::get_if<gateway_error>(&obtained))
         co_return std::move(*e);
-    }
     store(std::get<credential>(std::move(obtained)));
-    gate_.finish(std::nullopt);
     co_return std::nullopt;
 }
 
@@ -66,51 +63,15 @@ awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::
                                                                           const std::string*,
                                                                           upstream_client& upstream)
 {
-    // Three rounds: a waiter may find, after a login it waited for, that the
-    // credential was already rejected again by a concurrent 401.
-    for (int round = 0; round < 3; ++round) {
-        // (No structured bindings here: GCC 12 mishandles them across co_await.)
-        const auto now_state = current();
-        const auto& cred = now_state.first;
-        if (now_state.second == phase::fresh) {
-            apply(head, *cred);
-            co_return std::nullopt;
-        }
-        if (now_state.second == phase::ageing) {
-            // One request renews it; the others, and this one if the renewal
-            // fails, use the current credential while it lasts (as the Backup
-            // and DR adapter does with its session).
-            if (gate_.try_lead()) {
-                auto failed = co_await lead_login(cred, upstream);
-                if (!failed)
-                    continue;
-                const auto still = current();
-                if (still.second == phase::expired)
-                    co_return failed;
-                apply(head, *still.first);
-                co_return std::nullopt;
-            }
-            apply(head, *cred);  // someone is renewing it; it is still valid
-            co_return std::nullopt;
-        }
-        auto t = co_await gate_.enter();
-        if (t.error)
-            co_return std::move(t.error);
-        if (!t.lead)
-            continue;  // a login just finished: read it
-        const auto again = current();  // it may have been renewed since we looked
-        if (again.second == phase::fresh) {
-            gate_.finish(std::nullopt);
-            apply(head, *again.first);
-            co_return std::nullopt;
-        }
-        auto failed = co_await lead_login(again.first, upstream);
-        if (failed)
-            co_return failed;
-    }
-    gateway_error e{errc::upstream_auth_failed,
-                    "backend '" + backend().name + "' rejected every credential obtained for this request", {}, {}};
-    co_return e;
+    const auto read = [this] { return current(); };
+    const auto put = [&](const snapshot& s) { apply(head, *s.cred); };
+    const auto obtain_one = [&](const snapshot& s) { return renew(s.cred, upstream); };
+    const auto exhausted = [this] {
+        return gateway_error{errc::upstream_auth_failed,
+                             "backend '" + backend().name + "' rejected every credential obtained for this request",
+                             {}, {}};
+    };
+    co_return co_await gate_.attach(read, put, obtain_one, exhausted);
 }
 
 void token_adapter::credentials_rejected(const http::request_header<>& head)
@@ -124,8 +85,8 @@ void token_adapter::credentials_rejected(const http::request_header<>& head)
 awaitable<void> token_adapter::logout(upstream_client& upstream)
 {
     const auto state = current();
-    if (state.first && state.second != phase::expired)
-        co_await end_session(upstream, *state.first);
+    if (state.cred && state.phase != credential_phase::expired)
+        co_await end_session(upstream, *state.cred);
     std::lock_guard lock(mutex_);
     credential_.reset();
 }

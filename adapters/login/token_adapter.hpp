@@ -66,11 +66,15 @@ protected:
 
 private:
     // A copy of the current credential and its phase, read under the lock.
-    enum class phase { fresh, ageing, expired };
-    std::pair<std::optional<credential>, phase> current() const;
+    struct snapshot {
+        std::optional<credential> cred;
+        credential_phase phase = credential_phase::expired;
+    };
+    snapshot current() const;
     void store(credential c);
-    awaitable<std::optional<gateway_error>> lead_login(const std::optional<credential>& previous,
-                                                       upstream_client& upstream);
+    // obtain(), and the credential stored when it came.
+    awaitable<std::optional<gateway_error>> renew(const std::optional<credential>& previous,
+                                                  upstream_client& upstream);
 
     mutable std::mutex mutex_;
     std::optional<credential> credential_;
