@@ -126,6 +126,7 @@ private:
             return false;
         }
         const principal& p = *std::get<const principal*>(who);
+        ctx.who = &p;
         ctx.log.principal = p.name;
         auto routed = parse_route(req.target());
         if (auto* e = std::get_if<gateway_error>(&routed)) {

@@ -7,6 +7,7 @@
 #include "adapters/adapter.hpp"
 #include "core/errors.hpp"
 #include "gateway/access_entry.hpp"
+#include "gateway/client_auth.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/route.hpp"
 
@@ -46,6 +47,8 @@ struct request_ctx {
     bool body_follows;
     bool expect_continue = false;  // answered by the gateway (send_continue)
 
+    // 2 authenticate: whose key it is
+    const principal* who = nullptr;
     // 3 route
     route where;
     std::size_t backend_index = 0;

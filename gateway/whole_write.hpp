@@ -21,7 +21,6 @@
 #include <array>
 #include <chrono>
 #include <string>
-#include <type_traits>
 
 namespace bg {
 
@@ -40,16 +39,23 @@ whole_pieces whole_message(std::string& head, const http::message<isRequest, htt
 // One write attempt that never waits (write_now, write_some_now): how many
 // bytes went out. Asio's ssl::stream (upstream TLS) has none: 0, and
 // everything goes asynchronously.
-template <class S, class ConstBufferSequence>
-std::size_t write_immediately(S& s, const ConstBufferSequence& buffers, boost::system::error_code& ec)
+template <class ConstBufferSequence>
+std::size_t write_immediately(beast::tcp_stream& s, const ConstBufferSequence& buffers, boost::system::error_code& ec)
 {
     ec = {};
-    if constexpr (std::is_same_v<S, beast::tcp_stream>)
-        return write_now(s, buffers, ec);
-    else if constexpr (std::is_same_v<S, tls_server_stream>)
-        return s.write_some_now(buffers, ec);
-    else
-        return 0;
+    return write_now(s, buffers, ec);
+}
+template <class ConstBufferSequence>
+std::size_t write_immediately(tls_server_stream& s, const ConstBufferSequence& buffers, boost::system::error_code& ec)
+{
+    ec = {};
+    return s.write_some_now(buffers, ec);
+}
+template <class S, class ConstBufferSequence>
+std::size_t write_immediately(S&, const ConstBufferSequence&, boost::system::error_code& ec)
+{
+    ec = {};
+    return 0;
 }
 
 // What an immediate write left of `pieces`, written asynchronously within
