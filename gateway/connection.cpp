@@ -103,15 +103,18 @@ public:
     }
 
     // A whole answer (its framing set: Content-Length), head and body in one
-    // write, at once when the socket takes it (usually all of it).
-    awaitable<boost::system::error_code> write_whole(const http::response<http::string_body>& res)
+    // write, tried at once: its pieces, and how much of them went (`sent`).
+    whole_pieces write_at_once(const http::response<http::string_body>& res, std::size_t& sent,
+                               boost::system::error_code& ec)
     {
         const auto pieces = whole_message(wire_head_, res);
-        boost::system::error_code ec;
-        const std::size_t sent = write_immediately(stream_, pieces, ec);
-        if (!ec && sent < beast::buffer_bytes(pieces))
-            ec = co_await write_rest(stream_, tcp(), w_.deadlines(), pieces, sent, cfg().limits.body_timeout);
-        co_return ec;
+        sent = write_immediately(stream_, pieces, ec);
+        return pieces;
+    }
+    // What write_at_once() left, within body_timeout.
+    awaitable<boost::system::error_code> write_rest(const whole_pieces& pieces, std::size_t sent)
+    {
+        return bg::write_rest(stream_, tcp(), w_.deadlines(), pieces, sent, cfg().limits.body_timeout);
     }
 
     // An answer's head alone (HEAD, 204, 304).

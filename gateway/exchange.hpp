@@ -2,14 +2,14 @@
 // after the connection has read its head (phase 1):
 //
 //   run(ctx)
-//     proxy(ctx)
-//       2 authenticate, 3 route      admit()
-//       4 normalize                  normalize()
-//       lists:                       proxy_list()  (list_merge plans the calls)
-//       5 build, 6 credentials,      proxy_buffered() / proxy_streamed():
-//       7 send, 8 decode, 9 relay      build_request, send_with_credentials,
+//     2 authenticate, 3 route        admit()
+//     4 normalize                    normalize()
+//     lists:                         proxy_list()  (list_merge plans the calls)
+//     5 build, 6 credentials,        proxy_buffered() / proxy_streamed():
+//     7 send, 8 decode, 9 relay        build_request, send_with_credentials,
 //                                      replay_or_refuse, answer(), relay_streamed()
-//     finish(ctx)                    10: a problem a phase left, answered; the log line, once
+//     10 the exit                    a problem a phase left, answered (answer_problem());
+//                                    the log line, once
 //
 // It does not know the client's stream: the connection hands itself in as
 // the Downstream, which reads the request's body, writes whole answers and
@@ -55,10 +55,25 @@ public:
 
     // Phases 2–10 for the request in `ctx`. Returns whether the connection
     // stays open for the next request.
+    // (The dispatch and the exit are written out here rather than in
+    // coroutines of their own: each would be one more frame per request.)
     awaitable<bool> run(request_ctx& ctx)
     {
-        co_await proxy(ctx);
-        co_return co_await finish(ctx);
+        if (admit(ctx)) {
+            normalize(ctx);
+            if (ctx.dialect)
+                co_await proxy_list(ctx);
+            else if (buffered(ctx))
+                co_await proxy_buffered(ctx);
+            else
+                co_await proxy_streamed(ctx);
+        }
+        // 10: the problem a phase left, answered; then the access-log line,
+        // written here and only here.
+        if (ctx.problem)
+            co_await answer_problem(ctx);
+        ctx.log.finish(ctx.status, ctx.aborted);
+        co_return ctx.keep_alive;
     }
 
     // The exit, for a request the connection refused before the exchange
@@ -67,7 +82,8 @@ public:
     {
         ctx.head_request = false;  // the request was not understood: the problem has its body
         ctx.fail(std::move(e), false);
-        co_await finish(ctx);
+        co_await answer_problem(ctx);
+        ctx.log.finish(ctx.status, ctx.aborted);
     }
 
 private:
@@ -82,42 +98,37 @@ private:
 
     // ---- 2–9 -------------------------------------------------------------
 
-    awaitable<void> proxy(request_ctx& ctx)
+    // Whether the request's body (if any) is read whole before it goes
+    // upstream (then it can be signed and replayed), or streams.
+    bool buffered(request_ctx& ctx) const
+    {
+        const auto length = ctx.parser.content_length();
+        const auto buffer_up_to = ctx.adapter->buffered_body_limit().value_or(buffered_body_limit);
+        return !ctx.body_follows || (length && *length <= buffer_up_to);
+    }
+
+    // Expect: 100-continue, answered once the request is known to be
+    // acceptable. false: the client went away.
+    awaitable<bool> continue_body(request_ctx& ctx)
+    {
+        const bool continued = co_await down_.send_continue(ctx.expect_continue);
+        if (!continued)
+            ctx.aborted = true;
+        co_return continued;
+    }
+
+    // The framing checked, 2 authenticate (the gateway key), 3 route (the
+    // backend, and whether the key may reach it). false: refused, the
+    // problem left in ctx.
+    bool admit(request_ctx& ctx)
     {
         auto& req = ctx.req();
         if (req.count(http::field::transfer_encoding) > 0 && !req.chunked()) {
             // RFC 9112 §6.3: the body's length cannot be known; reading on
             // would take the body for the next request.
             ctx.fail(gateway_error{errc::bad_request, "Transfer-Encoding must end with 'chunked'", {}, {}}, false);
-            co_return;
+            return false;
         }
-        if (!admit(ctx))
-            co_return;
-        normalize(ctx);
-        if (ctx.dialect) {
-            co_await proxy_list(ctx);
-            co_return;
-        }
-        if (ctx.body_follows) {
-            const bool continued = co_await down_.send_continue(ctx.expect_continue);
-            if (!continued) {
-                ctx.aborted = true;  // the client went away
-                co_return;
-            }
-        }
-        const auto length = ctx.parser.content_length();
-        const auto buffer_up_to = ctx.adapter->buffered_body_limit().value_or(buffered_body_limit);
-        if (!ctx.body_follows || (length && *length <= buffer_up_to))
-            co_await proxy_buffered(ctx);
-        else
-            co_await proxy_streamed(ctx);
-    }
-
-    // 2 authenticate (the gateway key), 3 route (the backend, and whether the
-    // key may reach it). false: refused, the problem left in ctx.
-    bool admit(request_ctx& ctx)
-    {
-        auto& req = ctx.req();
         // An unread body would be taken for the next request: close instead.
         const bool keep_alive = req.keep_alive() && !ctx.body_follows;
         auto who = w_.rt().auth.authenticate(req, down_.known_key());
@@ -243,6 +254,9 @@ private:
     // read failed (the problem, if anyone is left to read it, is in ctx).
     awaitable<std::optional<http::request<http::string_body>>> read_buffered_body(request_ctx& ctx)
     {
+        const bool continued = co_await continue_body(ctx);
+        if (!continued)
+            co_return std::nullopt;
         http::request_parser<http::string_body> parser{std::move(ctx.parser)};
         const auto ec = co_await down_.read_body(parser);
         if (ec) {
@@ -317,6 +331,9 @@ private:
     // A request whose body streams: it cannot be replayed or signed whole.
     awaitable<void> proxy_streamed(request_ctx& ctx)
     {
+        const bool continued = co_await continue_body(ctx);
+        if (!continued)
+            co_return;
         const auto& backend = *ctx.backend;
         http::request_parser<http::buffer_body> parser{std::move(ctx.parser)};
         auto& req = parser.get();
@@ -720,7 +737,12 @@ private:
         res.prepare_payload();
         if (ctx.head_request)
             res.content_length(length);
-        const auto ec = co_await down_.write_whole(res);
+        // At once when the socket takes it all (usually); only the rest waits.
+        std::size_t sent = 0;
+        boost::system::error_code ec;
+        const auto pieces = down_.write_at_once(res, sent, ec);
+        if (!ec && sent < beast::buffer_bytes(pieces))
+            ec = co_await down_.write_rest(pieces, sent);
         ctx.log.upstream_status = upstream_status;
         ctx.log.bytes_out = length;
         ctx.status = res.result_int();
@@ -728,23 +750,18 @@ private:
         ctx.keep_alive = !ec && keep_alive;
     }
 
-    // 10: the problem a phase left, answered; then the access-log line,
-    // written here and only here.
-    awaitable<bool> finish(request_ctx& ctx)
+    // 10: the problem a phase left, as the client's answer.
+    awaitable<void> answer_problem(request_ctx& ctx)
     {
-        if (ctx.problem) {
-            const auto& p = *ctx.problem;
-            const auto status = status_of(p.error);
-            http::response<http::string_body> res{static_cast<http::status>(status), ctx.client_version};
-            res.set(http::field::content_type, "application/problem+json");
-            res.set(http::field::cache_control, "no-store");
-            if (p.error.code == errc::unauthorized)
-                res.set(http::field::www_authenticate, www_authenticate_challenge);
-            res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title);
-            co_await write_whole(ctx, res, p.error.upstream_status.value_or(0), p.keep_alive);
-        }
-        ctx.log.finish(ctx.status, ctx.aborted);
-        co_return ctx.keep_alive;
+        const auto& p = *ctx.problem;
+        const auto status = status_of(p.error);
+        http::response<http::string_body> res{static_cast<http::status>(status), ctx.client_version};
+        res.set(http::field::content_type, "application/problem+json");
+        res.set(http::field::cache_control, "no-store");
+        if (p.error.code == errc::unauthorized)
+            res.set(http::field::www_authenticate, www_authenticate_challenge);
+        res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title);
+        co_await write_whole(ctx, res, p.error.upstream_status.value_or(0), p.keep_alive);
     }
 
     worker& w_;
