@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -141,6 +142,15 @@ public:
     // Whether an upstream 401 may be cured by new credentials (then the core
     // replays a replayable request once). Default: no credentials, no cure.
     virtual bool renews_credentials() const { return false; }
+
+    // Header fields that carry the vendor's credentials, session or
+    // signature: the core removes a client's own before build_request(), so
+    // that a client never sets them (the client authenticates to the
+    // gateway, not to the vendor) and a signature never covers one a client
+    // chose. Names compare case-insensitively; one ending in '*' is a prefix
+    // ("X-Amz-*"). The client's Authorization and X-API-Key are always
+    // removed. Default: none.
+    virtual std::span<const std::string_view> owned_headers() const { return {}; }
 
     // Request bodies up to this size are read whole before the request goes
     // upstream (attach_credentials() then sees them); larger ones stream.

@@ -32,6 +32,7 @@ constexpr errc_info info_of(errc code)
     case errc::length_required:       return {411, "length-required", "Content-Length required", s::downstream, false};
     case errc::payload_too_large:     return {413, "payload-too-large", "Request body too large", s::downstream, false};
     case errc::header_too_large:      return {431, "header-too-large", "Request header fields too large", s::downstream, false};
+    case errc::not_implemented:       return {501, "not-implemented", "Method not implemented", s::downstream, false};
     case errc::upstream_unreachable:  return {502, "upstream-unreachable", "Upstream unreachable", s::upstream, true};
     case errc::upstream_bad_response: return {502, "upstream-bad-response", "Upstream sent an invalid response", s::upstream, false};
     case errc::upstream_auth_failed:  return {502, "upstream-auth-failed", "Upstream login failed", s::upstream, true};

@@ -24,6 +24,7 @@ enum class errc {
     length_required,       // 411 the backend must see the whole body (to sign it) but none was announced
     payload_too_large,     // 413 the request body is above limits.max_body_bytes
     header_too_large,      // 431 the request line and headers are above limits.max_header_bytes
+    not_implemented,       // 501 a method that is not a registered HTTP method
     upstream_unreachable,  // 502 connect/TLS failure, or the upstream closed mid-response
     upstream_bad_response, // 502 the upstream sent something that is not HTTP
     upstream_auth_failed,  // 502 the gateway could not obtain a credential for the upstream

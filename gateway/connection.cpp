@@ -11,6 +11,7 @@
 #include "gateway/exchange.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/relay.hpp"
+#include "gateway/request_checks.hpp"
 #include "gateway/tls_server_stream.hpp"
 #include "gateway/whole_write.hpp"
 #include "gateway/worker.hpp"
@@ -94,12 +95,13 @@ public:
     }
 
     // The request's body, as it arrives, to the upstream stream `up`.
+    // A chunked body's framing is checked as it arrives (chunked_framing).
     template <class Up>
     awaitable<relay_result> relay_request(Up& up, http::request_parser<http::buffer_body>& parser,
                                           http::request_serializer<http::buffer_body>& serializer,
-                                          relay_limits limits)
+                                          relay_limits limits, chunked_framing* framing)
     {
-        return relay_body(stream_, buffer_, parser, up, serializer, w_.deadlines(), limits);
+        return relay_body(stream_, buffer_, parser, up, serializer, w_.deadlines(), limits, framing);
     }
 
     // A whole answer (its framing set: Content-Length), head and body in one
@@ -215,12 +217,11 @@ private:
             parser.header_limit(static_cast<std::uint32_t>(cfg().limits.max_header_bytes));
             parser.body_limit(cfg().limits.max_body_bytes);
             boost::system::error_code ec;
-            const bool parsed = parse_buffered(parser, buffer_, true, ec);  // (the usual case: no wait)
-            if (!parsed) {
-                io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.header_timeout);
-                auto [rec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
-                ec = deadline.outcome(rec);
-            }
+            folded_ = false;
+            head_bytes_ = 0;
+            const bool parsed = parse_head(parser, ec);  // (the usual case: one read brought it)
+            if (!parsed)
+                ec = co_await read_rest_of_head(parser);
             linger_ = true;  // from here on, a close comes after an answer (or during a request)
             if (ec) {
                 co_await refuse_unread(ec, parser);
@@ -236,12 +237,73 @@ private:
         }
     }
 
+    // Parses the head from what the buffer holds, here and now (usually one
+    // read brought all of it). Beast takes a head in pieces (the request
+    // line, then whole field lines); each piece is looked at once more for
+    // what Beast accepts and the gateway refuses (obs-fold: a line that
+    // starts with a space or a tab, also right after the piece before).
+    // Empty lines before the request line are skipped (RFC 9112 §2.2).
+    // true: the head is parsed, or `ec` says why not; false: read on.
+    bool parse_head(header_parser& parser, boost::system::error_code& ec)
+    {
+        ec = {};
+        if (head_bytes_ == 0) {
+            const auto* data = static_cast<const char*>(buffer_.data().data());
+            buffer_.consume(leading_empty_lines(std::string_view(data, buffer_.size())));
+        }
+        if (buffer_.size() == 0)
+            return false;
+        const std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+        const auto used = parser.put(buffer_.data(), ec);
+        const auto piece = bytes.substr(0, used);
+        const bool folds = has_obs_fold(piece) ||
+                           (head_bytes_ > 0 && last_head_byte_ == '\n' && !piece.empty() &&
+                            (piece.front() == ' ' || piece.front() == '\t'));
+        if (!piece.empty())
+            last_head_byte_ = piece.back();
+        head_bytes_ += used;
+        buffer_.consume(used);
+        if (folds) {
+            folded_ = true;
+            ec = http::error::bad_field;
+            return true;
+        }
+        if (ec == http::error::need_more) {
+            ec = {};
+            return false;
+        }
+        return true;
+    }
+
+    // The rest of a head that one read did not bring, within header_timeout.
+    awaitable<boost::system::error_code> read_rest_of_head(header_parser& parser)
+    {
+        constexpr std::size_t read_size = 4096;
+        io_deadline deadline(w_.deadlines(), tcp(), cfg().limits.header_timeout);
+        for (;;) {
+            auto [rec, n] = co_await stream_.async_read_some(buffer_.prepare(read_size), use_tuple);
+            if (rec == asio::error::eof)
+                rec = buffer_.size() > 0 ? http::error::partial_message : http::error::end_of_stream;
+            if (rec)
+                co_return deadline.outcome(rec);
+            buffer_.commit(n);
+            boost::system::error_code ec;
+            if (parse_head(parser, ec))
+                co_return ec;
+        }
+    }
+
     // A head that could not be read: its problem, when the client is still
     // there to read one (the connection then closes).
     awaitable<void> refuse_unread(boost::system::error_code ec, header_parser& parser)
     {
         std::optional<gateway_error> e;
-        if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+        if (folded_)
+            e = gateway_error{errc::bad_request,
+                              "a header line starts with a space or a tab (obs-fold, RFC 9112 §5.2): "
+                              "send each field on a line of its own",
+                              {}, {}};
+        else if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
             e = gateway_error{errc::header_too_large,
                               "the request line and headers exceed " +
                                   std::to_string(cfg().limits.max_header_bytes) + " bytes (limits.max_header_bytes)",
@@ -274,6 +336,9 @@ private:
     std::string wire_head_;  // a whole answer's head being written, reused
     client_auth::remembered_key known_key_;  // (the worker's runtime, and its client_auth, outlive the connection)
     bool linger_ = false;                    // closing after an answer: see linger()
+    bool folded_ = false;                    // the head had an obs-fold (parse_head)
+    std::size_t head_bytes_ = 0;             // of the head being parsed, taken by Beast so far
+    char last_head_byte_ = 0;                // the last of them
     exchange<http1_connection> exchange_{w_, *this};
 };
 

@@ -14,7 +14,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <optional>
 #include <stdexcept>
 
@@ -78,7 +81,7 @@ upstream_target::upstream_target(const config::backend& backend) : backend_(back
 }
 
 upstream_pool::upstream_pool(asio::any_io_executor executor, const upstream_target& target)
-    : executor_(executor), target_(target), trim_timer_(std::move(executor))
+    : executor_(executor), target_(target), sweep_timer_(std::move(executor))
 {
 }
 
@@ -165,8 +168,7 @@ void upstream_pool::release(connection_ptr c)
     }
     idle_.push_back(std::move(c));
     trim_surplus(now);
-    if (idle_.size() > cap)
-        schedule_trim();
+    schedule_sweep();
 }
 
 void upstream_pool::trim_surplus(coarse_clock::time_point now)
@@ -176,30 +178,45 @@ void upstream_pool::trim_surplus(coarse_clock::time_point now)
         idle_.pop_front();  // dropping it closes it
 }
 
-// While there is a surplus, look again a linger later (traffic may have stopped).
-void upstream_pool::schedule_trim()
+// While any connection is idle, look again a linger later: at the surplus
+// (traffic may have stopped) and at connections the upstream has closed.
+void upstream_pool::schedule_sweep()
 {
-    if (trim_scheduled_)
+    if (sweep_scheduled_)
         return;
-    trim_scheduled_ = true;
-    trim_timer_.expires_after(surplus_linger);
-    trim_timer_.async_wait([this](boost::system::error_code ec) {
+    sweep_scheduled_ = true;
+    sweep_timer_.expires_after(surplus_linger);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec)
             return;  // the pool is going away
-        trim_scheduled_ = false;
+        sweep_scheduled_ = false;
         // (The coarse clock may lag the timer by a tick: what was released a
         // linger ago, as the timer was set, goes now, not a linger later.)
         trim_surplus(coarse_clock::now() + coarse_clock::resolution());
-        if (idle_.size() > target_.backend().max_idle_connections)
-            schedule_trim();
+        drop_closed();
+        if (!idle_.empty())
+            schedule_sweep();
     });
+}
+
+std::size_t upstream_pool::drop_closed()
+{
+    const auto before = idle_.size();
+    std::erase_if(idle_, [](const connection_ptr& c) {
+        char byte;
+        const auto n = ::recv(c->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        // 0: the peer closed it; > 0: it sent something unasked (a TLS
+        // close_notify, a late answer): either way it cannot carry a request.
+        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    });
+    return before - idle_.size();
 }
 
 void upstream_pool::close_idle()
 {
     idle_.clear();
-    trim_timer_.cancel();
-    trim_scheduled_ = false;
+    sweep_timer_.cancel();
+    sweep_scheduled_ = false;
 }
 
 

@@ -38,8 +38,16 @@ void worker::start_draining()
             idle.push_back(s);
     for (auto* s : idle)
         s->cancel();
+    close_idle_pools();
+}
+
+void worker::close_idle_pools()
+{
     for (auto& p : pools_)
         p->close_idle();
+    for (auto& p : auxiliary_pools_)
+        if (p)
+            p->close_idle();
 }
 
 void worker::close_all()
@@ -52,8 +60,7 @@ void worker::close_all()
         s->socket().shutdown(tcp::socket::shutdown_both, ignored);
         s->cancel();
     }
-    for (auto& p : pools_)
-        p->close_idle();
+    close_idle_pools();
 }
 
 }  // namespace bg

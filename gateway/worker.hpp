@@ -49,6 +49,8 @@ public:
     void close_all();
 
 private:
+    void close_idle_pools();
+
     asio::io_context io_{1};
     std::shared_ptr<const runtime> rt_;
     std::vector<std::unique_ptr<upstream_pool>> pools_;

@@ -442,6 +442,12 @@ void backupdr_adapter::check_token_file()
         token_ = std::move(*b);  // the session goes on with the new token (§3.7: the session is the user's)
 }
 
+std::span<const std::string_view> backupdr_adapter::owned_headers() const
+{
+    static constexpr std::string_view owned[] = {session_header};
+    return owned;
+}
+
 const list_dialect* backupdr_adapter::list_at(std::string_view upstream_path) const
 {
     const auto path = lists::below_base(upstream_path, backend().url.base_path);

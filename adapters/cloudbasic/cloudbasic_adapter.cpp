@@ -65,6 +65,12 @@ cloudbasic_adapter::cloudbasic_adapter(const config::backend& backend, clock_fn 
 
 adapter_type cloudbasic_adapter::type() { return {"cloudbasic", {"cloudbasic", &check_cloudbasic}, &make_cloudbasic}; }
 
+std::span<const std::string_view> cloudbasic_adapter::owned_headers() const
+{
+    static constexpr std::string_view owned[] = {"X-Amz-*"};
+    return owned;
+}
+
 const list_dialect* cloudbasic_adapter::list_at(std::string_view upstream_path) const
 {
     const auto path = lists::below_base(upstream_path, backend().url.base_path);

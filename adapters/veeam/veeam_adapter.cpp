@@ -54,6 +54,12 @@ void veeam_adapter::build_request(http::request_header<>& head) const
     head.set("x-api-version", backend().api_version);
 }
 
+std::span<const std::string_view> veeam_adapter::owned_headers() const
+{
+    static constexpr std::string_view owned[] = {"x-api-version"};
+    return owned;
+}
+
 const list_dialect* veeam_adapter::list_at(std::string_view upstream_path) const
 {
     const auto path = lists::below_base(upstream_path, backend().url.base_path);

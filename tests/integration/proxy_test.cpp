@@ -316,9 +316,25 @@ BOOST_AUTO_TEST_CASE(dot_segments_are_400)
     BOOST_TEST(env().up.requests() == before);
 }
 
-BOOST_AUTO_TEST_CASE(absolute_form_and_asterisk_targets_are_400)
+// RFC 9112 §3.2.2: a server must accept a request target in absolute form;
+// it is routed by its path, and its authority stands for Host (issue 19, defect 7:
+// it was refused with 400). The asterisk form is only for OPTIONS to a server
+// as a whole, which the gateway does not forward.
+BOOST_AUTO_TEST_CASE(an_absolute_form_target_is_routed_by_its_path)
 {
-    for (auto target : {"http://127.0.0.1/up/echo", "*"}) {
+    raw_client c(env().gw.port(1));
+    c.send(request_text("GET", "http://gw.example:8080/up/echo?x=1", auth_line(alice_key)));
+    const auto r = c.read_response();
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST_REQUIRE(r->status == 200u);
+    const auto echo = r->json();
+    BOOST_TEST(str(echo, "target") == "/base/echo?x=1");
+    BOOST_TEST(std::string(echo.at("headers").as_object().at("x-forwarded-host").as_string()) == "gw.example:8080");
+}
+
+BOOST_AUTO_TEST_CASE(asterisk_and_other_absolute_targets_are_400)
+{
+    for (auto target : {"*", "ftp://127.0.0.1/up/echo", "http://user@127.0.0.1/up/echo", "http:/up/echo"}) {
         BOOST_TEST_CONTEXT(target)
         {
             raw_client c(env().gw.port(1));

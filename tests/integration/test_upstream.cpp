@@ -160,6 +160,21 @@ upstream_request test_upstream::last() const
     return impl_->requests.back();
 }
 
+std::size_t test_upstream::close_connections()
+{
+    std::lock_guard lock(impl_->mutex);
+    // shutdown() wakes the thread blocked in read(); it closes the socket.
+    for (int fd : impl_->live_fds)
+        ::shutdown(fd, SHUT_RDWR);
+    return impl_->live_fds.size();
+}
+
+std::size_t test_upstream::open_connections() const
+{
+    std::lock_guard lock(impl_->mutex);
+    return impl_->live_fds.size();
+}
+
 bool test_upstream::wait_for_requests(std::size_t n, ms timeout) const
 {
     std::unique_lock lock(impl_->mutex);

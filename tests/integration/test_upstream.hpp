@@ -48,6 +48,10 @@ public:
     upstream_request last() const;  // throws when none
     // Waits until `n` request heads have arrived.
     bool wait_for_requests(std::size_t n, ms timeout) const;
+    // Closes every open connection from this side (as an upstream whose
+    // keep-alive timeout ran out): how many.
+    std::size_t close_connections();
+    std::size_t open_connections() const;
 
 private:
     struct impl;
