@@ -49,27 +49,62 @@ void server_state::record(request&& req) {
     last_ = std::move(req);
 }
 
+// `s` as JSON string content: a JSON text is UTF-8 (RFC 8259 §8.1), and
+// Boost.JSON writes a string's bytes as they are. Valid UTF-8 is kept; any
+// other byte (obs-text in a header, RFC 9110 §5.5) becomes the Latin-1
+// character of that value, so /__sim/state stays valid JSON and loses nothing.
+static std::string json_text(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        bool valid = len > 0 && i + len <= s.size();
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (valid && len == 2) valid = c >= 0xC2;  // no overlong forms
+        if (valid && len == 3) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // no overlongs, no surrogates
+        }
+        if (valid && len == 4) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            valid = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90) && c <= 0xF4;
+        }
+        if (valid) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += static_cast<char>(0xC0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+            ++i;
+        }
+    }
+    return out;
+}
+
 json::value server_state::last_request() const {
     std::lock_guard lock(mutex_);
     if (!last_) return nullptr;
     json::object headers;
     for (const auto& field : *last_) {
         // Header names are case-insensitive: tests look them up in lower case.
-        auto name = lower(field.name_string());
+        auto name = json_text(lower(field.name_string()));
+        const auto value = json_text(field.value());
         if (auto* seen = headers.if_contains(name)) {
             std::string joined(seen->as_string());
-            joined.append(", ").append(field.value());
+            joined.append(", ").append(value);
             *seen = joined;
         } else {
-            headers[name] = field.value();
+            headers[name] = value;
         }
     }
     const std::string& body = last_->body();
     return json::object{
-        {"method", last_->method_string()},
-        {"target", last_->target()},
+        {"method", json_text(last_->method_string())},
+        {"target", json_text(last_->target())},
         {"headers", std::move(headers)},
-        {"body", std::string_view(body).substr(0, recorded_body_limit)},
+        {"body", json_text(std::string_view(body).substr(0, recorded_body_limit))},
     };
 }
 

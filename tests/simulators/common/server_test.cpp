@@ -88,6 +88,17 @@ BOOST_AUTO_TEST_CASE(serves_the_vendor_and_counts_requests_but_not_admin_ones) {
     BOOST_TEST(f.requests() == 2u);  // reading the state is not counted
 }
 
+// A recorded header with a byte above 0x7F (obs-text) made /__sim/state
+// invalid JSON (issue 19, defect 8): it is the byte's Latin-1 character now.
+BOOST_AUTO_TEST_CASE(state_stays_valid_json_with_bytes_above_0x7f) {
+    fixture f;
+    send(f.srv.port(), http::verb::get, "/x", {{"X-Latin", "\xE9t\xE9"}, {"X-Utf8", "\xC3\xA9t\xC3\xA9"}}, "");
+    const auto s = f.state();  // (parsed by Boost.JSON, which checks UTF-8)
+    const auto& headers = s.at("last_request").at("headers").as_object();
+    BOOST_TEST(headers.at("x-latin").as_string() == "\xC3\xA9t\xC3\xA9");
+    BOOST_TEST(headers.at("x-utf8").as_string() == "\xC3\xA9t\xC3\xA9");
+}
+
 BOOST_AUTO_TEST_CASE(state_shows_counters_last_request_and_vendor_state) {
     fixture f;
     BOOST_TEST(f.state().at("last_request").is_null());

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
-#include <regex>
 #include <variant>
 
 namespace sim::cpm {
@@ -72,18 +71,69 @@ std::optional<bool> as_boolean(const json::value& v) {
     return std::nullopt;
 }
 
-bool matches(const std::string& s, const std::regex& pattern) { return std::regex_match(s, pattern); }
+// The text rules are loops, never std::regex: libstdc++'s regex_match recurses
+// once per character, so a policy name of 30,000 characters overflowed the
+// stack and took the whole simulator down (issue 19, defect 8).
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }  // \w
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// "[A-Za-z0-9_]+"
+bool is_name(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_word); }
+// "[\w.@+-]+"
+bool is_username(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return is_word(c) || c == '.' || c == '@' || c == '+' || c == '-';
+    });
+}
+// "[^@\s]+@[^@\s]+\.[^@\s]+"
+bool is_email(std::string_view s) {
+    const auto at = s.find('@');
+    if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
+    if (std::any_of(s.begin(), s.end(), is_space)) return false;
+    const auto domain = s.substr(at + 1);
+    const auto dot = domain.rfind('.');
+    return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size();
+}
+// "[0-9]{12}"
+bool is_account_number(std::string_view s) { return s.size() == 12 && std::all_of(s.begin(), s.end(), is_digit); }
+// Exactly n digits at s[at...], advancing `at`.
+bool digits(std::string_view s, std::size_t& at, std::size_t n) {
+    if (s.size() < at + n || !std::all_of(s.begin() + at, s.begin() + at + n, is_digit)) return false;
+    at += n;
+    return true;
+}
+bool take(std::string_view s, std::size_t& at, char c) {
+    if (at >= s.size() || s[at] != c) return false;
+    ++at;
+    return true;
+}
+// "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+bool is_datetime(std::string_view s) {
+    std::size_t at = 0;
+    if (!(digits(s, at, 4) && take(s, at, '-') && digits(s, at, 2) && take(s, at, '-') && digits(s, at, 2) &&
+          take(s, at, 'T') && digits(s, at, 2) && take(s, at, ':') && digits(s, at, 2)))
+        return false;
+    if (take(s, at, ':')) {
+        if (!digits(s, at, 2)) return false;
+        if (take(s, at, '.')) {
+            std::size_t n = 0;
+            while (at < s.size() && is_digit(s[at]) && n < 7) ++at, ++n;
+            if (n < 1 || n > 6) return false;
+        }
+    }
+    if (at == s.size()) return true;
+    if (take(s, at, 'Z')) return at == s.size();
+    if (!take(s, at, '+') && !take(s, at, '-')) return false;
+    if (!digits(s, at, 2)) return false;
+    take(s, at, ':');
+    return digits(s, at, 2) && at == s.size();
+}
 
 std::optional<failure> check_text_rules(const field& f, const std::string& s) {
-    static const std::regex name_rule{"[A-Za-z0-9_]+"};
-    static const std::regex username_rule{R"([\w.@+-]+)"};
-    static const std::regex email_rule{R"([^@\s]+@[^@\s]+\.[^@\s]+)"};
-    static const std::regex account_number_rule{"[0-9]{12}"};
-    static const std::regex datetime_rule{
-        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)"};
     switch (f.type) {
     case kind::name:
-        if (!matches(s, name_rule))
+        if (!is_name(s))
             return failure{"Name can only contain alphanumeric characters and the underscore (no spaces or slashes).",
                            "invalid"};
         break;
@@ -93,22 +143,22 @@ std::optional<failure> check_text_rules(const field& f, const std::string& s) {
         break;
     case kind::username:
         if (s.size() > 150) return failure{"Ensure this field has no more than 150 characters.", "max_length"};
-        if (!matches(s, username_rule))
+        if (!is_username(s))
             return failure{"Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ "
                            "characters.",
                            "invalid"};
         break;
     case kind::email:
-        if (!matches(s, email_rule)) return failure{"Enter a valid email address.", "invalid"};
+        if (!is_email(s)) return failure{"Enter a valid email address.", "invalid"};
         break;
     case kind::password:
         if (s.size() < 8) return failure{"Ensure this field has at least 8 characters.", "min_length"};
         break;
     case kind::account_number:
-        if (!matches(s, account_number_rule)) return failure{"Account number must be a 12-digit number.", "invalid"};
+        if (!is_account_number(s)) return failure{"Account number must be a 12-digit number.", "invalid"};
         break;
     case kind::datetime:
-        if (!matches(s, datetime_rule))
+        if (!is_datetime(s))
             return failure{"Datetime has wrong format. Use one of these formats instead: "
                            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
                            "invalid"};
