@@ -1,5 +1,7 @@
 #include "gateway/client_auth.hpp"
 
+#include "core/ascii.hpp"
+
 #include "adapters/common/crypto.hpp"
 
 #include <openssl/crypto.h>
@@ -31,7 +33,7 @@ std::string_view client_auth::presented_key(const http::fields& headers, bool& c
     if (auto it = headers.find(http::field::authorization); it != headers.end()) {
         std::string_view v = it->value();
         // The scheme is case-insensitive (RFC 9110 §11.1).
-        if (v.size() > 7 && boost::beast::iequals(v.substr(0, 7), "bearer ")) {
+        if (v.size() > 7 && bg::iequals(v.substr(0, 7), "bearer ")) {
             bearer = v.substr(7);
             while (!bearer.empty() && bearer.front() == ' ')
                 bearer.remove_prefix(1);

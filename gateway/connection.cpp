@@ -217,9 +217,8 @@ private:
             parser.header_limit(static_cast<std::uint32_t>(cfg().limits.max_header_bytes));
             parser.body_limit(cfg().limits.max_body_bytes);
             boost::system::error_code ec;
-            folded_ = false;
-            head_bytes_ = 0;
-            const bool parsed = parse_head(parser, ec);  // (the usual case: one read brought it)
+            head_.reset();
+            const bool parsed = head_.parse(parser, buffer_, ec);  // (the usual case: one read brought it)
             if (!parsed)
                 ec = co_await read_rest_of_head(parser);
             linger_ = true;  // from here on, a close comes after an answer (or during a request)
@@ -237,44 +236,6 @@ private:
         }
     }
 
-    // Parses the head from what the buffer holds, here and now (usually one
-    // read brought all of it). Beast takes a head in pieces (the request
-    // line, then whole field lines); each piece is looked at once more for
-    // what Beast accepts and the gateway refuses (obs-fold: a line that
-    // starts with a space or a tab, also right after the piece before).
-    // Empty lines before the request line are skipped (RFC 9112 §2.2).
-    // true: the head is parsed, or `ec` says why not; false: read on.
-    bool parse_head(header_parser& parser, boost::system::error_code& ec)
-    {
-        ec = {};
-        if (head_bytes_ == 0) {
-            const auto* data = static_cast<const char*>(buffer_.data().data());
-            buffer_.consume(leading_empty_lines(std::string_view(data, buffer_.size())));
-        }
-        if (buffer_.size() == 0)
-            return false;
-        const std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-        const auto used = parser.put(buffer_.data(), ec);
-        const auto piece = bytes.substr(0, used);
-        const bool folds = has_obs_fold(piece) ||
-                           (head_bytes_ > 0 && last_head_byte_ == '\n' && !piece.empty() &&
-                            (piece.front() == ' ' || piece.front() == '\t'));
-        if (!piece.empty())
-            last_head_byte_ = piece.back();
-        head_bytes_ += used;
-        buffer_.consume(used);
-        if (folds) {
-            folded_ = true;
-            ec = http::error::bad_field;
-            return true;
-        }
-        if (ec == http::error::need_more) {
-            ec = {};
-            return false;
-        }
-        return true;
-    }
-
     // The rest of a head that one read did not bring, within header_timeout.
     awaitable<boost::system::error_code> read_rest_of_head(header_parser& parser)
     {
@@ -288,7 +249,7 @@ private:
                 co_return deadline.outcome(rec);
             buffer_.commit(n);
             boost::system::error_code ec;
-            if (parse_head(parser, ec))
+            if (head_.parse(parser, buffer_, ec))
                 co_return ec;
         }
     }
@@ -298,7 +259,7 @@ private:
     awaitable<void> refuse_unread(boost::system::error_code ec, header_parser& parser)
     {
         std::optional<gateway_error> e;
-        if (folded_)
+        if (head_.obs_fold())
             e = gateway_error{errc::bad_request,
                               "a header line starts with a space or a tab (obs-fold, RFC 9112 §5.2): "
                               "send each field on a line of its own",
@@ -336,9 +297,7 @@ private:
     std::string wire_head_;  // a whole answer's head being written, reused
     client_auth::remembered_key known_key_;  // (the worker's runtime, and its client_auth, outlive the connection)
     bool linger_ = false;                    // closing after an answer: see linger()
-    bool folded_ = false;                    // the head had an obs-fold (parse_head)
-    std::size_t head_bytes_ = 0;             // of the head being parsed, taken by Beast so far
-    char last_head_byte_ = 0;                // the last of them
+    head_reader head_;                       // phase 1's parse of the head being read
     exchange<http1_connection> exchange_{w_, *this};
 };
 

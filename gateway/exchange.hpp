@@ -26,6 +26,7 @@
 // destructors inside a co_await expression: call sites use named locals.)
 #pragma once
 
+#include "core/ascii.hpp"
 #include "gateway/client_auth.hpp"
 #include "gateway/list_merge.hpp"
 #include "gateway/pagination.hpp"
@@ -182,7 +183,7 @@ private:
         if (ctx.dialect)
             ctx.client_target = std::string(req.target());
         const bool chunked = req.chunked();
-        ctx.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+        ctx.expect_continue = bg::iequals(req[http::field::expect], "100-continue");
         const std::string forwarded_host(req[http::field::host]);
         // Every X-Forwarded-For line a client (or a proxy before us) sent, not just the first.
         const std::string xff = forwarded_for(combined_values(req, "X-Forwarded-For"), down_.remote_ip());
@@ -214,8 +215,8 @@ private:
             const auto name = it->name_string();
             const bool is_owned = std::any_of(owned.begin(), owned.end(), [&](std::string_view o) {
                 return o.ends_with('*') ? name.size() >= o.size() - 1 &&
-                                              beast::iequals(name.substr(0, o.size() - 1), o.substr(0, o.size() - 1))
-                                        : beast::iequals(name, o);
+                                              bg::iequals(name.substr(0, o.size() - 1), o.substr(0, o.size() - 1))
+                                        : bg::iequals(name, o);
             });
             it = is_owned ? req.erase(it) : std::next(it);
         }

@@ -1,5 +1,7 @@
 #include "gateway/http_util.hpp"
 
+#include "core/ascii.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -79,7 +81,7 @@ std::string combined_values(const http::fields& fields, std::string_view name)
 {
     std::string out;
     for (const auto& f : fields) {
-        if (!boost::beast::iequals(f.name_string(), name))
+        if (!bg::iequals(f.name_string(), name))
             continue;
         if (!out.empty())
             out.append(", ");

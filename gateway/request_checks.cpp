@@ -1,11 +1,14 @@
 #include "gateway/request_checks.hpp"
 
+#include "core/ascii.hpp"
+
 #include "gateway/http_util.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/url/parse.hpp>
 
+#include <limits>
 #include <string>
 
 namespace bg {
@@ -36,7 +39,7 @@ std::optional<gateway_error> to_origin_form(http::request_header<>& head)
     if (!parsed)
         return bad("the request target is neither a path nor an absolute URI (RFC 9112 §3.2): " + shown(target));
     const auto& u = *parsed;
-    if (!boost::beast::iequals(u.scheme(), "http") && !boost::beast::iequals(u.scheme(), "https"))
+    if (!bg::iequals(u.scheme(), "http") && !bg::iequals(u.scheme(), "https"))
         return bad("an absolute request target must be an http or https URI, got scheme '" +
                    std::string(u.scheme()) + "'");
     if (!u.has_authority() || u.has_userinfo())
@@ -61,7 +64,7 @@ bool ends_chunked(const http::request_header<>& head)
     std::string_view last;
     for (const auto coding : http::token_list(all))
         last = coding;
-    return boost::beast::iequals(last, "chunked");
+    return bg::iequals(last, "chunked");
 }
 
 }  // namespace
@@ -84,6 +87,36 @@ std::size_t leading_empty_lines(std::string_view bytes, std::size_t max_lines)
     for (std::size_t lines = 0; lines < max_lines && bytes.substr(n, 2) == "\r\n"; ++lines)
         n += 2;
     return n;
+}
+
+bool head_reader::parse(http::request_parser<http::empty_body>& parser, boost::beast::flat_buffer& buffer,
+                        boost::system::error_code& ec)
+{
+    ec = {};
+    if (taken_ == 0)
+        buffer.consume(leading_empty_lines(
+            std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size())));
+    if (buffer.size() == 0)
+        return false;
+    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+    const auto used = parser.put(buffer.data(), ec);
+    const auto piece = bytes.substr(0, used);
+    const bool folds = has_obs_fold(piece) ||
+                       (taken_ > 0 && last_ == '\n' && !piece.empty() && (piece.front() == ' ' || piece.front() == '\t'));
+    if (!piece.empty())
+        last_ = piece.back();
+    taken_ += used;
+    buffer.consume(used);
+    if (folds) {
+        folded_ = true;
+        ec = http::error::bad_field;
+        return true;
+    }
+    if (ec == http::error::need_more) {
+        ec = {};
+        return false;
+    }
+    return true;
 }
 
 bool valid_host(std::string_view value)
@@ -133,8 +166,9 @@ bool chunked_framing::feed(std::string_view bytes)
         switch (state_) {
         case state::size:
             if (is_hex(c)) {
-                if (++digits_ > 15)
-                    state_ = state::bad;  // beyond any body (and 2^60)
+                ++digits_;
+                if (remaining_ > (std::numeric_limits<std::uint64_t>::max() >> 4))
+                    state_ = state::bad;  // would overflow (leading zeros are fine, as for Beast)
                 else
                     remaining_ = remaining_ * 16 + hex_value(c);
             } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {

@@ -6,7 +6,10 @@
 
 #include "core/errors.hpp"
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +31,27 @@ bool has_obs_fold(std::string_view head);
 // should ignore at least one): how many leading bytes of `bytes` are such
 // CRLFs (at most `max_lines` of them).
 std::size_t leading_empty_lines(std::string_view bytes, std::size_t max_lines = 4);
+
+// Phase 1's parse of one request head from what a connection's buffer holds,
+// as bytes arrive. Beast takes a head in pieces (the request line, then whole
+// field lines); each piece is looked at once more for what Beast accepts and
+// the gateway refuses (obs-fold, also at the start of a piece after one that
+// ended a line). Empty lines before the request line are skipped.
+class head_reader {
+public:
+    // true: the head is parsed, or `ec` says why not (obs_fold() tells an
+    // obs-fold from Beast's own errors); false: more bytes are needed.
+    bool parse(http::request_parser<http::empty_body>& parser, boost::beast::flat_buffer& buffer,
+               boost::system::error_code& ec);
+    bool obs_fold() const { return folded_; }
+    // For the next request.
+    void reset() { *this = head_reader(); }
+
+private:
+    std::size_t taken_ = 0;  // bytes of this head Beast has taken so far
+    char last_ = 0;          // the last of them
+    bool folded_ = false;
+};
 
 // The head's framing and host, checked and made canonical in place:
 // - an absolute-form target (RFC 9112 §3.2.2) becomes origin-form, and its

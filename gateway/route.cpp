@@ -1,5 +1,7 @@
 #include "gateway/route.hpp"
 
+#include "core/ascii.hpp"
+
 #include <boost/beast/core/string.hpp>
 
 namespace bg {
@@ -13,7 +15,7 @@ bool is_dot_segment(std::string_view seg)
     for (std::size_t i = 0; i < seg.size(); ++dots) {
         if (seg[i] == '.')
             i += 1;
-        else if (boost::beast::iequals(seg.substr(i, 3), "%2e"))
+        else if (bg::iequals(seg.substr(i, 3), "%2e"))
             i += 3;
         else
             return false;

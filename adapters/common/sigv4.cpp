@@ -1,5 +1,7 @@
 #include "adapters/common/sigv4.hpp"
 
+#include "core/ascii.hpp"
+
 #include "adapters/common/encoding.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -71,7 +73,7 @@ std::vector<header> canonicalize(std::span<const header_view> headers)
 }
 
 // Header names compare ASCII case-insensitively, without lowercased copies.
-using boost::beast::iequals;
+using bg::iequals;
 
 bool hop_may_change(std::string_view name)
 {

@@ -1132,6 +1132,30 @@ BOOST_AUTO_TEST_CASE(rejects_zero_max_connections)
     expect_zero_rejected("limits:\n  max_connections: 0\n", "limits.max_connections", at_least_one);
 }
 
+// 23 bytes on which yaml-cpp 0.7's LoadAll() looped forever, allocating until
+// killed (found by tests/fuzz/fuzz_config): text that YAML does not allow is
+// refused before yaml-cpp sees it, with where it is.
+BOOST_AUTO_TEST_CASE(rejects_text_that_is_not_printable_utf8_at_once)
+{
+    const auto message = load_error(",\xfc" "ten: {port:\xa0 ?0000}\n");
+    BOOST_TEST(message.find("test.yaml:1") != std::string::npos, message);
+    BOOST_TEST(message.find("column 2: byte 0xFC is not printable UTF-8") != std::string::npos, message);
+    const auto control = load_error(listen_plain + "threads: 1\x01\n");
+    BOOST_TEST(control.find("test.yaml:2") != std::string::npos, control);
+    BOOST_TEST(control.find("byte 0x01") != std::string::npos, control);
+    // Printable Unicode is fine, in comments and values alike.
+    BOOST_CHECK_NO_THROW(load(listen_plain + "# caf\xc3\xa9 \xe2\x82\xac\n"));
+}
+
+// "," alone made yaml-cpp 0.7's LoadAll() loop forever (found by fuzz_config
+// once the bytes above were refused): the documents are counted through the
+// parser's events now, at most two.
+BOOST_AUTO_TEST_CASE(a_lone_comma_is_an_error_not_a_hang)
+{
+    BOOST_TEST(load_error(",").find("the configuration is empty") != std::string::npos);
+    BOOST_TEST(load_error(",\n,\n").find("test.yaml") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(rejects_zero_max_upstream_requests)
 {
     expect_zero_rejected("pagination:\n  max_upstream_requests: 0\n", "pagination.max_upstream_requests", at_least_one);

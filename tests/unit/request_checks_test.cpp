@@ -151,7 +151,8 @@ BOOST_AUTO_TEST_CASE(chunked_framing_table)
         {"5\r\nABCDE\n\n", false, false},
         {"0\r\nX-T: 1\n", false, false},
         {"0\r\n\r\r", false, false},
-        {"1000000000000000\r\n", false, false},  // 16 hex digits: beyond any body
+        {"10000000000000000\r\n", false, false},  // 2^64: beyond any body
+        {"0000000000000000005\r\nABCDE\r\n0\r\n\r\n", true, true},  // leading zeros, as Beast takes them
     };
     for (const auto& r : rows) {
         BOOST_TEST_CONTEXT(r.body)
