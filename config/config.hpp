@@ -55,6 +55,9 @@ struct server_tls {
     std::string cert_file;
     std::string key_file;
     std::optional<std::string> client_ca_file;  // set: clients must present a certificate it signed (mTLS)
+    // The Strict-Transport-Security value (RFC 6797) put on every answer of
+    // this listener ("max-age=31536000; includeSubDomains"); none when absent.
+    std::optional<std::string> hsts;
 };
 
 struct listener {

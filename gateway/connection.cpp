@@ -52,8 +52,8 @@ struct stream_ops {
 template <class Stream>
 class http1_connection {
 public:
-    http1_connection(worker& w, Stream stream, bool tls, std::string remote_ip)
-        : w_(w), stream_(std::move(stream)), tls_(tls), remote_ip_(std::move(remote_ip))
+    http1_connection(worker& w, Stream stream, bool tls, std::string remote_ip, const std::string* hsts)
+        : w_(w), stream_(std::move(stream)), tls_(tls), remote_ip_(std::move(remote_ip)), hsts_(hsts)
     {
     }
 
@@ -72,6 +72,13 @@ public:
 
     bool tls() const { return tls_; }
     const std::string& remote_ip() const { return remote_ip_; }
+    // What every answer on this connection carries: the listener's
+    // Strict-Transport-Security (RFC 6797), when configured.
+    void decorate(http::response_header<>& res) const
+    {
+        if (hsts_)
+            res.set(http::field::strict_transport_security, *hsts_);
+    }
     client_auth::remembered_key& known_key() { return known_key_; }
 
     // Expect: 100-continue is answered by the gateway once the request is
@@ -292,6 +299,7 @@ private:
     Stream stream_;
     bool tls_;
     std::string remote_ip_;
+    const std::string* hsts_;  // (in the configuration, which outlives the connection)
     bool* idle_ = nullptr;  // the worker's flag: waiting for the next request (for draining)
     beast::flat_buffer buffer_{};
     std::string wire_head_;  // a whole answer's head being written, reused
@@ -302,15 +310,15 @@ private:
 };
 
 template <class Stream>
-awaitable<void> run_connection(worker& w, Stream stream, bool tls, std::string remote_ip)
+awaitable<void> run_connection(worker& w, Stream stream, bool tls, std::string remote_ip, const std::string* hsts)
 {
-    http1_connection<Stream> connection(w, std::move(stream), tls, std::move(remote_ip));
+    http1_connection<Stream> connection(w, std::move(stream), tls, std::move(remote_ip), hsts);
     co_await connection.run();
 }
 
 }  // namespace
 
-void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls)
+void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, const std::string* hsts)
 {
     boost::system::error_code ec;
     auto remote = socket.remote_endpoint(ec);
@@ -321,10 +329,10 @@ void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls)
     if (tls)
         asio::co_spawn(w.io(),
                        run_connection(w, tls_server_stream(std::move(tcp_s), tls->native_handle()), true,
-                                      std::move(ip)),
+                                      std::move(ip), hsts),
                        asio::detached);
     else
-        asio::co_spawn(w.io(), run_connection(w, std::move(tcp_s), false, std::move(ip)), asio::detached);
+        asio::co_spawn(w.io(), run_connection(w, std::move(tcp_s), false, std::move(ip), hsts), asio::detached);
 }
 
 }  // namespace bg

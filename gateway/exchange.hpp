@@ -502,6 +502,7 @@ private:
         const bool has_length = parser.content_length().has_value();
         remove_hop_by_hop(res);
         res.set("X-Request-Id", ctx.log.request_id);
+        down_.decorate(res);
         res.version(ctx.client_version);
         const bool body_allowed = !ctx.head_request && upstream_status >= 200 && upstream_status != 204 &&
                                   upstream_status != 304;
@@ -753,6 +754,7 @@ private:
                                 bool keep_alive = true)
     {
         res.set("X-Request-Id", ctx.log.request_id);
+        down_.decorate(res);
         res.version(ctx.client_version);
         keep_alive = keep_alive && ctx.client_keep_alive && !w_.draining();
         res.keep_alive(keep_alive);

@@ -28,6 +28,10 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const config::server_tls& tl
     // exchanges on one connection. OpenSSL 3 already refuses client-initiated
     // ones by default; this says so, whatever the library's default becomes.
     SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+    // The gateway's order of the suites above decides, not the client's: a
+    // client that lists a weaker one first does not get it if both have a
+    // better one (TLS 1.2; TLS 1.3's suites are all AEAD).
+    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
     ctx->use_certificate_chain_file(tls.cert_file);
     ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem);
     if (tls.client_ca_file) {

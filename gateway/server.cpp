@@ -97,7 +97,8 @@ void server::start()
     for (std::size_t w = 0; w < workers_.size(); ++w)
         for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
             asio::co_spawn(workers_[w]->io(),
-                           accept_loop(*workers_[w], *acceptors_[w][l], rt_->listener_tls[l].get()), asio::detached);
+                           accept_loop(*workers_[w], *acceptors_[w][l], rt_->listener_tls[l].get(), l),
+                           asio::detached);
     if (admin_acceptor_)
         asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
     if (rt_->access.enabled())
@@ -114,7 +115,8 @@ void server::start()
         threads_.emplace_back([&io = w->io()] { io.run(); });
 }
 
-awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls)
+awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls,
+                                    std::size_t listener)
 {
     const auto max = w.cfg().limits.max_connections;
     for (;;) {
@@ -131,7 +133,8 @@ awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ss
             co_await sleep_for(std::chrono::milliseconds(50));
             continue;
         }
-        start_session(w, std::move(socket), tls);
+        const auto& l = w.cfg().listeners[listener];
+        start_session(w, std::move(socket), tls, l.tls && l.tls->hsts ? &*l.tls->hsts : nullptr);
     }
 }
 

@@ -41,7 +41,7 @@ public:
     std::string metrics_text() const;
 
 private:
-    awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls);
+    awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls, std::size_t listener);
     awaitable<void> admin_accept_loop();
     awaitable<void> drain_then_stop();
     awaitable<void> flush_access_log();

@@ -66,7 +66,8 @@ private:
     bool draining_ = false;
 };
 
-// Serves one accepted client connection until it closes. `tls` null: plain HTTP.
-void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls);
+// Serves one accepted client connection until it closes. `tls` null: plain
+// HTTP. `hsts`: the listener's Strict-Transport-Security value, or null.
+void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, const std::string* hsts = nullptr);
 
 }  // namespace bg

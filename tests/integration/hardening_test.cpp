@@ -19,7 +19,9 @@ namespace {
 const std::string key = "key-hardening-0123";
 
 const char* const config_template = R"(
-listen: [{address: 127.0.0.1, port: 0}]
+listen:
+  - {address: 127.0.0.1, port: 0}
+  - {address: 127.0.0.1, port: 0, tls: {cert: "{CERT}", key: "{TLS_KEY}", hsts: "max-age=31536000; includeSubDomains"}}
 admin: {enabled: false}
 threads: 1
 shutdown_grace: 1s
@@ -50,6 +52,7 @@ backends:
 
 struct hardening_env {
     temp_dir dir;
+    tls_files tls = make_tls_files(dir.path(), "gw");
     test_upstream up;
     test_upstream pool;  // only the CLOSE-WAIT case uses it
     sim_process sim;
@@ -65,8 +68,10 @@ struct hardening_env {
                                                {"CB", sim.base_url("cloudbasic")},
                                                {"VEEAM", sim.base_url("veeam")},
                                                {"BDR", sim.base_url("backupdr")},
-                                               {"TOKEN_FILE", (dir / "bdr.token").string()}}),
-            1, false);
+                                               {"TOKEN_FILE", (dir / "bdr.token").string()},
+                                               {"CERT", tls.cert.string()},
+                                               {"TLS_KEY", tls.key.string()}}),
+            2, false);
     }
 };
 
@@ -310,6 +315,48 @@ BOOST_AUTO_TEST_CASE(pooled_connections_the_upstream_closed_are_freed)
     // And the pool still works.
     const auto r = gateway_get(*e.gw, key, "/pool/echo");
     BOOST_TEST(r.status == 200u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tls)
+
+// The gateway's order of its TLS 1.2 suites decides (SSL_OP_CIPHER_SERVER_PREFERENCE):
+// a client listing AES-256 first still gets the gateway's first choice, AES-128.
+BOOST_AUTO_TEST_CASE(the_servers_cipher_order_wins)
+{
+    const auto port = env().gw->port(1);
+    const auto ca = env().tls.ca_cert;
+    const auto chosen = tls12_negotiated_cipher(port, ca, "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256");
+    BOOST_TEST(chosen == "ECDHE-ECDSA-AES128-GCM-SHA256");
+    // Offered alone, the other is taken: the order, not a refusal, made the choice.
+    BOOST_TEST(tls12_negotiated_cipher(port, ca, "ECDHE-ECDSA-AES256-GCM-SHA384") == "ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+
+// Strict-Transport-Security (RFC 6797), configured per TLS listener: on every
+// answer there (a relayed one, a problem), never on plain HTTP (§7.2).
+BOOST_AUTO_TEST_CASE(hsts_is_on_every_answer_of_its_listener)
+{
+    const auto url = "https://127.0.0.1:" + std::to_string(env().gw->port(1));
+    const std::vector<std::string> tls_args{"--cacert", env().tls.ca_cert.string(), "-H", "Authorization: Bearer " + key};
+    auto ok_args = tls_args;
+    ok_args.push_back(url + "/up/echo");
+    const auto ok = curl(ok_args).response();
+    BOOST_TEST(ok.status == 200u);
+    BOOST_TEST(ok.header("Strict-Transport-Security") == "max-age=31536000; includeSubDomains");
+    auto problem_args = tls_args;
+    problem_args.push_back(url + "/nope/x");
+    const auto problem = curl(problem_args).response();
+    BOOST_TEST(problem.status == 404u);
+    BOOST_TEST(problem.header("Strict-Transport-Security") == "max-age=31536000; includeSubDomains");
+    auto streamed_args = tls_args;
+    streamed_args.push_back(url + "/up/chunked?n=100000");
+    const auto streamed = curl(streamed_args).response();
+    BOOST_TEST(streamed.status == 200u);
+    BOOST_TEST(streamed.header("Strict-Transport-Security") == "max-age=31536000; includeSubDomains");
+    const auto plain = gateway_get(*env().gw, key, "/up/echo");
+    BOOST_TEST(plain.status == 200u);
+    BOOST_TEST(!plain.has_header("Strict-Transport-Security"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -822,6 +822,31 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
     return version;
 }
 
+std::string tls12_negotiated_cipher(std::uint16_t port, const fs::path& ca_file, const std::string& client_ciphers)
+{
+    int error = 0;
+    const int fd = connect_loopback(port, error);
+    if (fd < 0)
+        return {};
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    const tls_client client(fd, ca_file, [&](SSL_CTX* ctx) {
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_cipher_list(ctx, client_ciphers.c_str());
+    });
+    SSL* ssl = client.ssl();
+    static char server_name[] = "localhost";
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, server_name);
+    std::string cipher;
+    if (SSL_connect(ssl) == 1) {
+        cipher = SSL_get_cipher_name(ssl);
+        SSL_shutdown(ssl);
+    }
+    return cipher;
+}
+
 std::string gateway_url(const gateway_process& gw, std::string_view target, std::size_t listener)
 {
     return "http://127.0.0.1:" + std::to_string(gw.port(listener)) + std::string(target);

@@ -264,6 +264,10 @@ bool connection_refused(std::uint16_t port);
 // trusting `ca_file`; returns the negotiated version name or "" on failure.
 std::string tls_handshake_version(std::uint16_t port, int min_version, int max_version, const fs::path& ca_file);
 
+// A TLS 1.2 handshake offering `client_ciphers` (an OpenSSL cipher list, in
+// the client's order of preference): the suite the server chose, "" on failure.
+std::string tls12_negotiated_cipher(std::uint16_t port, const fs::path& ca_file, const std::string& client_ciphers);
+
 // Over TLS (trusting `ca_file`): sends `data`, then returns everything the
 // server sends until it closes or `timeout` passes.
 std::string tls_exchange(std::uint16_t port, const fs::path& ca_file, std::string_view data, ms timeout);

@@ -397,6 +397,25 @@ BOOST_AUTO_TEST_CASE(load_from_string_resolves_against_the_file_name_directory)
     BOOST_TEST(unnamed.listeners[0].tls->cert_file == "gw.crt");
 }
 
+BOOST_AUTO_TEST_CASE(hsts_is_checked_and_kept)
+{
+    // (load() does not open the certificate files; validate() does.)
+    const auto with = [](const std::string& hsts) {
+        return "listen:\n  tls: {cert: gw.crt, key: gw.key, hsts: \"" + hsts + "\"}\n";
+    };
+    BOOST_TEST(load(with("max-age=31536000; includeSubDomains")).listeners[0].tls->hsts.value_or("") ==
+               "max-age=31536000; includeSubDomains");
+    BOOST_TEST(load(with("max-age=0")).listeners[0].tls->hsts.value_or("") == "max-age=0");
+    BOOST_TEST(!load("listen:\n  tls: {cert: gw.crt, key: gw.key}\n").listeners[0].tls->hsts);
+    for (const auto* bad : {"includeSubDomains", "max-age=", "max-age=1y", "max-age=1; bogus", ""}) {
+        BOOST_TEST_CONTEXT(bad)
+        {
+            const auto yaml = with(bad);
+            expect_load_error(yaml, "listen.tls.hsts", "hsts", "max-age=31536000");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(lingering_close_is_configurable_and_can_be_off)
 {
     auto c = load(listen_plain + "limits: {linger_time: 0s, linger_bytes: 1MiB}\n");
