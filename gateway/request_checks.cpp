@@ -8,6 +8,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -122,6 +123,20 @@ bool head_reader::parse(http::request_parser<http::empty_body>& parser, boost::b
 bool valid_host(std::string_view value)
 {
     if (value.empty())
+        return true;
+    // The usual case, a name or an IPv4 address with an optional port, is
+    // checked here (it is on every request); the rest of RFC 3986's
+    // authority grammar (IPv6, percent-encoded and sub-delims names) by Boost.URL.
+    const auto name_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    };
+    std::size_t i = 0;
+    while (i < value.size() && name_char(value[i]))
+        ++i;
+    if (i > 0 && i == value.size())
+        return true;
+    if (i > 0 && value[i] == ':' &&
+        std::all_of(value.begin() + static_cast<std::ptrdiff_t>(i) + 1, value.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return true;
     auto parsed = boost::urls::parse_authority(boost::core::string_view(value.data(), value.size()));
     return parsed && !parsed->has_userinfo();
