@@ -292,7 +292,7 @@ private:
             co_return;  // the peer went away: nobody to answer
         request_ctx ctx(w_, parser, remote_ip_);
         ctx.log.request_id = request_id_for({});  // (the head is not trusted: not the client's id)
-        co_await exchange_.refuse(ctx, std::move(*e));
+        co_await exchange_.refuse(ctx, *e);
     }
 
     worker& w_;
