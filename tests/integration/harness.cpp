@@ -758,6 +758,7 @@ int connect_with_timeout(std::uint16_t port, ms timeout)
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return fd;
 }
+}  // namespace
 
 // A TLS client on `fd` that verifies the server against `ca_file` (after
 // `adjust` has set its context's other options); frees its SSL object and
@@ -793,15 +794,25 @@ private:
 
 }  // namespace
 
-std::string tls_handshake_version(std::uint16_t port, int min_version, int max_version, const fs::path& ca_file)
+namespace {
+// A loopback connection whose blocking reads and writes give up after 5 s; -1 when refused.
+int connect_with_5s_timeouts(std::uint16_t port)
 {
     int error = 0;
     const int fd = connect_loopback(port, error);
     if (fd < 0)
-        return {};
+        return -1;
     timeval tv{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+std::string tls_handshake_version(std::uint16_t port, int min_version, int max_version, const fs::path& ca_file)
+{
+    const int fd = connect_with_5s_timeouts(port);
+    if (fd < 0)
+        return {};
     const tls_client client(fd, ca_file, [&](SSL_CTX* ctx) {
         // Security level 0 lets this client offer TLS 1.1: the refusal must
         // come from the gateway, not from this side.
@@ -824,13 +835,9 @@ std::string tls_handshake_version(std::uint16_t port, int min_version, int max_v
 
 std::string tls12_negotiated_cipher(std::uint16_t port, const fs::path& ca_file, const std::string& client_ciphers)
 {
-    int error = 0;
-    const int fd = connect_loopback(port, error);
+    const int fd = connect_with_5s_timeouts(port);
     if (fd < 0)
         return {};
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     const tls_client client(fd, ca_file, [&](SSL_CTX* ctx) {
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
         SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
