@@ -758,7 +758,6 @@ int connect_with_timeout(std::uint16_t port, ms timeout)
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return fd;
 }
-}  // namespace
 
 // A TLS client on `fd` that verifies the server against `ca_file` (after
 // `adjust` has set its context's other options); frees its SSL object and
@@ -794,9 +793,8 @@ private:
 
 }  // namespace
 
-namespace {
 // A loopback connection whose blocking reads and writes give up after 5 s; -1 when refused.
-int connect_with_5s_timeouts(std::uint16_t port)
+static int connect_with_5s_timeouts(std::uint16_t port)
 {
     int error = 0;
     const int fd = connect_loopback(port, error);
