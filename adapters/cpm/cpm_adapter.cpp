@@ -1,5 +1,7 @@
 #include "adapters/cpm/cpm_adapter.hpp"
 
+#include "core/ascii.hpp"
+
 #include "adapters/common/jwt.hpp"
 #include "adapters/list_support.hpp"
 
@@ -64,12 +66,64 @@ void cpm_adapter::build_request(http::request_header<>& head) const
         return;  // §1.4: without a version the latest applies
     // §1.4: the version is a parameter of the media type. A client asking for
     // CSV (§1.9.1, cleanup logs) keeps its type; a version it sent is kept.
+    // Every media range of a list gets it (whichever the server accepts is
+    // the one whose version counts): with it on none, the server answered
+    // in its latest version, not the backend's api_version.
     std::string accept(head[http::field::accept]);
     if (accept.empty() || accept == "*/*")
         accept = "application/json";
-    if (accept.find("version=") == std::string::npos && accept.find(',') == std::string::npos)
-        accept += "; version=" + backend().api_version;
-    head.set(http::field::accept, accept);
+    head.set(http::field::accept, with_version(accept, backend().api_version));
+}
+
+std::string cpm_adapter::with_version(std::string_view accept, std::string_view version)
+{
+    std::string out;
+    std::size_t start = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i <= accept.size(); ++i) {
+        if (i < accept.size() && accept[i] == '"')
+            quoted = !quoted;
+        if (i < accept.size() && (quoted || accept[i] != ','))
+            continue;
+        auto range = accept.substr(start, i - start);
+        start = i + 1;
+        while (!range.empty() && (range.front() == ' ' || range.front() == '\t'))
+            range.remove_prefix(1);
+        while (!range.empty() && (range.back() == ' ' || range.back() == '\t'))
+            range.remove_suffix(1);
+        if (range.empty())
+            continue;
+        if (!out.empty())
+            out += ", ";
+        // The media type's own parameters come before the weight (RFC 9110
+        // §12.5.1: what follows ";q=" is not the media type's).
+        std::size_t weight = std::string_view::npos;
+        bool has_version = false;
+        for (std::size_t semi = range.find(';'); semi != std::string_view::npos; semi = range.find(';', semi + 1)) {
+            auto param = range.substr(semi + 1);
+            while (!param.empty() && (param.front() == ' ' || param.front() == '\t'))
+                param.remove_prefix(1);
+            if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+                weight = semi;
+                break;
+            }
+            if (param.size() >= 8 && bg::iequals(param.substr(0, 8), "version="))
+                has_version = true;
+        }
+        if (has_version) {
+            out += range;
+            continue;
+        }
+        const auto type = range.substr(0, weight);
+        out.append(type.data(), type.size());
+        while (!out.empty() && (out.back() == ' ' || out.back() == '\t'))
+            out.pop_back();
+        out += "; version=";
+        out += version;
+        if (weight != std::string_view::npos)
+            out += range.substr(weight);
+    }
+    return out;
 }
 
 const list_dialect* cpm_adapter::list_at(std::string_view upstream_path) const

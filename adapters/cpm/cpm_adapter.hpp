@@ -24,6 +24,9 @@ public:
     const list_dialect* list_at(std::string_view upstream_path) const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;
     static adapter_type type();
+    // `accept` (a list of media ranges) with `; version=<version>` on every
+    // range that has no version of its own, before its weight (§1.4).
+    static std::string with_version(std::string_view accept, std::string_view version);
 
 protected:
     awaitable<std::variant<credential, gateway_error>> obtain(upstream_client& upstream,

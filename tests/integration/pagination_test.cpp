@@ -35,6 +35,11 @@ backends:
     base_url: {CPM}/api
     api_version: 1.1.0
     credentials: {api_key: cpm-demo-api-key}
+  - name: cpm100
+    type: n2ws-cpm
+    base_url: {CPM}/api
+    api_version: 1.0.0
+    credentials: {api_key: cpm-demo-api-key}
   - name: veeam
     type: veeam-aws
     base_url: {VEEAM}/api/v1
@@ -242,6 +247,26 @@ BOOST_AUTO_TEST_CASE(other_parameters_are_forwarded_in_order)
     // Backup and DR: a percent-encoded filter, as sent.
     const auto filtered = e.get("/backupdr/host?filter=hostname:%3D%7Chost&limit=5");
     BOOST_TEST(filtered.status == 200u, filtered.body);
+}
+
+// §1.4: the version is a parameter of the accepted media type. A client's
+// Accept listing several types went up with no version, and CPM answered in
+// its latest; /api/backups/{id}/ exists from 1.1.0 on (backup-sim), so a
+// backend pinned to 1.0.0 must not find it, whatever the client's Accept.
+BOOST_AUTO_TEST_CASE(cpm_gets_the_pinned_version_whatever_the_clients_accept)
+{
+    env e;
+    for (const char* accept : {"application/json", "application/json, text/plain", "*/*;q=0.8, application/json"}) {
+        BOOST_TEST_CONTEXT(accept)
+        {
+            const std::vector<std::string> header{"-H", std::string("Accept: ") + accept};
+            BOOST_TEST(e.get("/cpm/backups/1/", header).status == 200u);     // 1.1.0
+            BOOST_TEST(e.get("/cpm100/backups/1/", header).status == 404u);  // 1.0.0
+            const auto last = e.sim.state("cpm").at("last_request").as_object();
+            const std::string sent(last.at("headers").as_object().at("accept").as_string());
+            BOOST_TEST(sent.find("version=1.0.0") != std::string::npos, sent);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(backupdr_short_pages_are_stitched)

@@ -70,6 +70,33 @@ BOOST_AUTO_TEST_CASE(adds_the_api_version_to_the_clients_media_type)
     BOOST_TEST(pinned[http::field::accept] == "application/json; version=1.0.0");
 }
 
+// A client's Accept that lists several media types kept no version at all,
+// and the server answered in its latest version (issue 14): every range gets
+// the backend's, before its weight; a range's own version is kept.
+BOOST_AUTO_TEST_CASE(every_media_range_of_a_list_gets_the_version)
+{
+    using bg::adapters::cpm_adapter;
+    struct row {
+        std::string_view accept, expected;
+    };
+    const row rows[] = {
+        {"application/json, text/csv", "application/json; version=1.1.0, text/csv; version=1.1.0"},
+        {"application/json;q=0.9, */*;q=0.1", "application/json; version=1.1.0;q=0.9, */*; version=1.1.0;q=0.1"},
+        {"text/csv; version=1.0.0, application/json", "text/csv; version=1.0.0, application/json; version=1.1.0"},
+        {"application/json ; Q=0.5", "application/json; version=1.1.0; Q=0.5"},
+        {"text/plain; charset=\"a,b\", application/json", "text/plain; charset=\"a,b\"; version=1.1.0, application/json; version=1.1.0"},
+        {"application/json,,", "application/json; version=1.1.0"},
+    };
+    for (const auto& r : rows)
+        BOOST_TEST(cpm_adapter::with_version(r.accept, "1.1.0") == r.expected, r.accept);
+    const auto b = cpm_backend();
+    cpm_adapter cpm(b);
+    http::request_header<> listed;
+    listed.set(http::field::accept, "application/json, text/plain");
+    cpm.build_request(listed);
+    BOOST_TEST(listed[http::field::accept] == "application/json; version=1.1.0, text/plain; version=1.1.0");
+}
+
 // §1.2 "When an Access token expires, call the Refresh Token API with a valid
 // Refresh token": after a 401 the adapter renews with `refresh`, and when the
 // refresh token is refused it obtains a new pair with the API key.
