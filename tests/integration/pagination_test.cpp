@@ -247,6 +247,9 @@ BOOST_AUTO_TEST_CASE(other_parameters_are_forwarded_in_order)
     // Backup and DR: a percent-encoded filter, as sent.
     const auto filtered = e.get("/backupdr/host?filter=hostname:%3D%7Chost&limit=5");
     BOOST_TEST(filtered.status == 200u, filtered.body);
+    // §5.4's table lists Job among the resources with free text search.
+    const auto jobs = e.page("/backupdr/job?keyword=weekly&limit=5");
+    BOOST_TEST(!jobs.at("items").as_array().empty());
 }
 
 // §1.4: the version is a parameter of the accepted media type. A client's

@@ -82,8 +82,10 @@ resource_schema job_schema() {
              f("status", enumeration, read_only, {"queued", "running", "succeeded", "failed", "canceled"}),
              f("progress", number), f("startdate", timestamp), f("enddate", timestamp),
              f("errorcode", number), f("errormessage", string), f("policyname", string),
-             f("sltname", string), f("isscheduled", boolean), f("sourcecluster", number)},
-            {},  // section 5.4's table does not list Job
+             f("sltname", string), f("isscheduled", boolean), f("sourcecluster", number),
+             f("targethost", string), f("label", string)},
+            // Section 5.4's table: Job "jobname", "hostname", "targethost", "appname", "sltname", "policyname", "label"
+            {"jobname", "hostname", "targethost", "appname", "sltname", "policyname", "label"},
             false,
             false,
             false};

@@ -224,6 +224,11 @@ json::object make_job(seeded_random& rng, std::int64_t id, std::size_t i, const 
                    {"isscheduled", rng.below(4) != 0}};
     copy_app_attributes(j, app);
     add_outcome(j, rng, status, start);
+    // (Derived from i, not drawn: the seeded data of every other job stays as it was.)
+    if (jc.name == "mount")
+        j["targethost"] = "restore-" + std::string(app.at("hostname").as_string());
+    if (i % 6 == 0)
+        j["label"] = labels[(i / 6) % labels.size()];
     return j;
 }
 
