@@ -64,34 +64,11 @@ server_tls read_server_tls(yaml_reader& r, const node_ref& at)
     if (auto n = f.find("client_ca"))
         tls.client_ca_file = r.file_path(*n);
     if (auto n = f.find("hsts")) {
-        // RFC 6797 §6.1: directives separated by ';', max-age required
-        // (seconds), includeSubDomains and preload optional.
         auto value = r.text(*n);
-        bool max_age = false;
-        bool valid = true;
-        std::string_view rest = value;
-        while (valid && !rest.empty()) {
-            const auto semi = rest.find(';');
-            auto directive = rest.substr(0, semi);
-            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-            while (!directive.empty() && (directive.front() == ' ' || directive.front() == '\t'))
-                directive.remove_prefix(1);
-            while (!directive.empty() && (directive.back() == ' ' || directive.back() == '\t'))
-                directive.remove_suffix(1);
-            if (boost::algorithm::istarts_with(directive, "max-age=")) {
-                const auto seconds = directive.substr(8);
-                max_age = !seconds.empty() && std::all_of(seconds.begin(), seconds.end(),
-                                                          [](char c) { return c >= '0' && c <= '9'; });
-                valid = max_age;
-            } else {
-                valid = boost::algorithm::iequals(directive, "includeSubDomains") ||
-                        boost::algorithm::iequals(directive, "preload");
-            }
-        }
-        if (!valid || !max_age)
+        if (!valid_hsts(value))
             r.fail(*n, "expected a Strict-Transport-Security value such as \"max-age=31536000; includeSubDomains\" "
                        "(max-age in seconds, then includeSubDomains or preload)" + r.got(*n));
-        tls.hsts = value;
+        tls.hsts = std::move(value);
     }
     return tls;
 }

@@ -1,6 +1,9 @@
 #include "config/values.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/algorithm/string/split.hpp>
+#include <boost/algorithm/string/trim.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -8,6 +11,7 @@
 #include <charconv>
 #include <limits>
 #include <utility>
+#include <vector>
 
 namespace bg::config {
 namespace {
@@ -258,6 +262,27 @@ parsed<std::string> substitute_env(std::string_view text, const env_lookup& env)
         i = close + 1;
     }
     return {out, {}};
+}
+
+bool valid_hsts(std::string_view text)
+{
+    bool max_age = false;
+    std::vector<std::string> directives;
+    boost::algorithm::split(directives, text, [](char c) { return c == ';'; });
+    for (auto& d : directives) {
+        boost::algorithm::trim(d);
+        if (boost::algorithm::istarts_with(d, "max-age=")) {
+            const auto seconds = std::string_view(d).substr(8);
+            if (max_age || seconds.empty() || !std::all_of(seconds.begin(), seconds.end(), [](char c) {
+                    return c >= '0' && c <= '9';
+                }))
+                return false;
+            max_age = true;
+        } else if (!boost::algorithm::iequals(d, "includeSubDomains") && !boost::algorithm::iequals(d, "preload")) {
+            return false;
+        }
+    }
+    return max_age;
 }
 
 }  // namespace bg::config

@@ -40,6 +40,10 @@ parsed<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max);
 // true/false (also True/TRUE, False/FALSE).
 parsed<bool> parse_bool(std::string_view text);
 
+// A Strict-Transport-Security value (RFC 6797 §6.1): directives separated by
+// ';', `max-age=<seconds>` required, `includeSubDomains` and `preload` allowed.
+bool valid_hsts(std::string_view text);
+
 // 64 hex digits; with allow_colons, pairs may be separated by ':' as in
 // `openssl x509 -fingerprint -sha256` ("AB:CD:...").
 parsed<sha256_digest> parse_sha256_hex(std::string_view text, bool allow_colons);

@@ -600,9 +600,8 @@ private:
         for (auto& c : merge.first_round())
             jobs.push_back(list_job::get(std::move(c)));
         std::optional<list_job> total_job;
-        if (merge.take_total_call()) {
-            const auto tc = dialect.total_call();
-            total_job = list_job::get(adapters::page_call{tc->second, 0, 0});
+        if (auto tc = merge.take_total_call()) {
+            total_job = list_job::get(adapters::page_call{std::move(tc->second), 0, 0});
             total_job->method = tc->first;
         }
 

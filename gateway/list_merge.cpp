@@ -18,12 +18,13 @@ std::vector<adapters::page_call> list_merge::first_round()
     return calls;
 }
 
-bool list_merge::take_total_call()
+std::optional<std::pair<adapters::http::verb, std::string>> list_merge::take_total_call()
 {
-    if (!dialect_.total_call() || calls_left_ == 0)
-        return false;
+    auto call = dialect_.total_call();
+    if (!call || calls_left_ == 0)
+        return std::nullopt;
     --calls_left_;
-    return true;
+    return call;
 }
 
 void list_merge::add(const adapters::page_call& call, const adapters::list_page& page)

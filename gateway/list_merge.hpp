@@ -6,7 +6,7 @@
 // scripted answers (tests/unit/list_merge_test.cpp).
 //
 //   list_merge m(dialect, window, budget, fill);
-//   calls = m.first_round();  (+ the dialect's total call, if m.take_total_call())
+//   calls = m.first_round();  (+ the dialect's total call, if m.take_total_call() gives one)
 //   while (!calls.empty()) { make them; m.add()/m.past_the_end() each answer; calls = m.next_round(); }
 //   if (auto p = m.probe()) { make it; m.probe_answered(page); }
 //   m.items(), m.total(), m.next_offset()
@@ -39,9 +39,9 @@ public:
 
     // The first round: the dialect's plan for the window.
     std::vector<adapters::page_call> first_round();
-    // Whether the first round may also carry the dialect's call for the
-    // total (total_call()); true takes one call from the budget.
-    bool take_total_call();
+    // The dialect's call for the total (total_call()), when it has one and
+    // the budget allows it in the first round (it takes one call); nullopt otherwise.
+    std::optional<std::pair<adapters::http::verb, std::string>> take_total_call();
 
     // An answer decoded: its items sit at call.first, call.first + 1, ...
     void add(const adapters::page_call& call, const adapters::list_page& page);

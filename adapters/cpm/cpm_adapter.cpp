@@ -77,6 +77,13 @@ void cpm_adapter::build_request(http::request_header<>& head) const
 
 std::string cpm_adapter::with_version(std::string_view accept, std::string_view version)
 {
+    const auto trim = [](std::string_view v) {  // OWS, both ends
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        return v;
+    };
     std::string out;
     std::size_t start = 0;
     bool quoted = false;
@@ -85,12 +92,8 @@ std::string cpm_adapter::with_version(std::string_view accept, std::string_view 
             quoted = !quoted;
         if (i < accept.size() && (quoted || accept[i] != ','))
             continue;
-        auto range = accept.substr(start, i - start);
+        const auto range = trim(accept.substr(start, i - start));
         start = i + 1;
-        while (!range.empty() && (range.front() == ' ' || range.front() == '\t'))
-            range.remove_prefix(1);
-        while (!range.empty() && (range.back() == ' ' || range.back() == '\t'))
-            range.remove_suffix(1);
         if (range.empty())
             continue;
         if (!out.empty())
@@ -100,9 +103,7 @@ std::string cpm_adapter::with_version(std::string_view accept, std::string_view 
         std::size_t weight = std::string_view::npos;
         bool has_version = false;
         for (std::size_t semi = range.find(';'); semi != std::string_view::npos; semi = range.find(';', semi + 1)) {
-            auto param = range.substr(semi + 1);
-            while (!param.empty() && (param.front() == ' ' || param.front() == '\t'))
-                param.remove_prefix(1);
+            const auto param = trim(range.substr(semi + 1));
             if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
                 weight = semi;
                 break;
@@ -114,10 +115,7 @@ std::string cpm_adapter::with_version(std::string_view accept, std::string_view 
             out += range;
             continue;
         }
-        const auto type = range.substr(0, weight);
-        out.append(type.data(), type.size());
-        while (!out.empty() && (out.back() == ' ' || out.back() == '\t'))
-            out.pop_back();
+        out += trim(range.substr(0, weight));
         out += "; version=";
         out += version;
         if (weight != std::string_view::npos)

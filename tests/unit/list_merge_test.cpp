@@ -118,7 +118,7 @@ outcome run(const adapters::list_dialect& d, const upstream& up, std::uint64_t o
     outcome o;
     list_merge m(d, offset, limit, budget, fill);
     auto calls = m.first_round();
-    const bool total_call = m.take_total_call();
+    const bool total_call = m.take_total_call().has_value();
     o.calls += calls.size() + (total_call ? 1 : 0);
     if (total_call)
         m.set_total(up.size);
