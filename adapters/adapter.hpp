@@ -17,6 +17,7 @@
 // upstream, so a new vendor overrides only what its dialect changes.
 #pragma once
 
+#include "adapters/list_query.hpp"
 #include "config/config.hpp"
 #include "core/errors.hpp"
 
@@ -90,6 +91,9 @@ public:
         (void)res;
         return std::nullopt;
     }
+    // Whether decode_total()'s number is the vendor's estimate: then it is
+    // reported as one and never taken for where the collection ends.
+    virtual bool total_is_estimate() const { return false; }
     // Whether an error answer to `call` means only that the collection ends
     // before it (DRF's 404 "Invalid page." for a page past the last).
     virtual bool past_the_end(const upstream_response& res, const page_call& call) const
@@ -97,6 +101,17 @@ public:
         (void)res;
         (void)call;
         return false;
+    }
+    // The vendor's parameters for the client's sort, q and filters (already
+    // checked against `support` by check_query()), and any the dialect adds
+    // for a stable order (Backup and DR's sort=id:ASC). The core encodes
+    // them and sends them on every call, before the client's native ones.
+    // Default: none (a dialect whose collections take no query).
+    virtual vendor_params render_query(const list_query& q, const query_support& support) const
+    {
+        (void)q;
+        (void)support;
+        return {};
     }
     // Query parameter names the dialect owns: a client's parameter of that
     // name would clash with the plan's (the core refuses it with 400; the
@@ -162,6 +177,14 @@ public:
     // null when that path is not a list (the request is proxied as it is).
     // Default: no lists.
     virtual const list_dialect* list_at(std::string_view upstream_path) const
+    {
+        (void)upstream_path;
+        return nullptr;
+    }
+    // What the list at `upstream_path` (as for list_at) does with a client's
+    // sort, q and filters, from the vendor's document; null: nothing (the
+    // core then refuses them, and under `query: strict` any other parameter).
+    virtual const query_support* query_at(std::string_view upstream_path) const
     {
         (void)upstream_path;
         return nullptr;

@@ -139,6 +139,11 @@ struct backend {
     upstream_tls tls;
     upstream_timeouts timeouts;
     std::size_t max_idle_connections = 64;  // per thread
+    // `query: strict` (the default): a list's query parameter that is neither
+    // the gateway's (paging, sort, q, filter[...]) nor one the vendor's
+    // document lists for that collection is refused with 400;
+    // `query: passthrough`: such parameters go to the vendor unchecked.
+    bool query_strict = true;
     origin where;
 };
 

@@ -342,7 +342,7 @@ void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
 backend read_backend(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"name", "type", "base_url", "api_version", "headers", "credentials", "options", "tls",
-                           "timeouts", "max_idle_connections"});
+                           "timeouts", "max_idle_connections", "query"});
     backend b;
     b.where = origin_of(at);
     b.name = read_backend_name(r, f.require("name", "a backend name"));
@@ -362,6 +362,12 @@ backend read_backend(yaml_reader& r, const node_ref& at)
         b.timeouts = read_timeouts(r, *n);
     if (auto n = f.find("max_idle_connections"))
         b.max_idle_connections = r.unsigned_int(*n, max_u32);
+    if (auto n = f.find("query")) {
+        const auto mode = r.text(*n, "strict or passthrough");
+        if (mode != "strict" && mode != "passthrough")
+            r.fail(*n, "expected strict or passthrough" + r.got(*n));
+        b.query_strict = mode == "strict";
+    }
     return b;
 }
 

@@ -28,8 +28,11 @@
 
 #include "core/ascii.hpp"
 #include "gateway/client_auth.hpp"
+#include "adapters/common/encoding.hpp"
 #include "gateway/list_merge.hpp"
+#include "gateway/local_query.hpp"
 #include "gateway/pagination.hpp"
+#include "gateway/query.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/request_checks.hpp"
 #include "gateway/request_ctx.hpp"
@@ -583,12 +586,27 @@ private:
         ctx.adapter->build_request(req);
         const std::string_view upstream_target = req.target();
         const std::string upstream_path(upstream_target.substr(0, upstream_target.find('?')));
+        // The client's sort, q and filters in the vendor's parameters (or
+        // applied here, for a vendor that has none), its own parameters after them.
+        auto lq = parse_list_query(w.rest);
+        if (auto* e = std::get_if<gateway_error>(&lq)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+        const auto& query = std::get<adapters::list_query>(lq);
+        const auto* support = ctx.adapter->query_at(upstream_path);
+        const bool local = support && support->local;
+        std::string rest;
+        if (auto e = translate_query(ctx, dialect, query, support, rest)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
         const auto target_for = [&](const std::string& paging) {
             std::string t = upstream_path;
-            if (!w.rest.empty() || !paging.empty())
+            if (!rest.empty() || !paging.empty())
                 t += '?';
-            t += w.rest;
-            if (!w.rest.empty() && !paging.empty())
+            t += rest;
+            if (!rest.empty() && !paging.empty())
                 t += '&';
             t += paging;
             return t;
@@ -608,6 +626,7 @@ private:
         // The answers decoded, kept (at stable addresses) until the envelope
         // is written: the items are views of their bodies' text.
         std::deque<adapters::upstream_response> answers;
+        std::vector<std::string_view> kept;  // a local query's items
         bool first_round = true;
         while (!jobs.empty()) {
             std::vector<list_job*> round;
@@ -653,6 +672,12 @@ private:
                              ctx.client_keep_alive);
                     co_return;
                 }
+                if (local) {
+                    // The whole list (the dialect's only call): what the query keeps, in its order.
+                    kept = apply_local_query(page->items, query);
+                    page->items = kept;
+                    page->total = kept.size();
+                }
                 merge.add(j.call, *page);
             }
             if (first_round && total_job) {
@@ -682,8 +707,33 @@ private:
         page_answer a;
         a.items = merge.items();
         a.total = merge.total();
+        a.total_estimated = merge.total_estimated();
         set_links(a, client_path, w, merge.next_offset());
         co_await write_envelope(ctx, a, w);
+    }
+
+    // The upstream query (without paging) for the client's: the vendor's
+    // parameters for its sort, q and filters, then its native parameters as
+    // sent. A 400 for what the collection cannot do, and (query: strict) for
+    // a native parameter its document does not list.
+    std::optional<gateway_error> translate_query(const request_ctx& ctx, const adapters::list_dialect& dialect,
+                                                 const adapters::list_query& q,
+                                                 const adapters::query_support* support, std::string& out) const
+    {
+        const auto& backend = ctx.backend->name;
+        if (auto e = adapters::check_query(q, support, backend, ctx.backend->query_strict))
+            return e;
+        adapters::vendor_params params;
+        if (support && !support->local)
+            params = dialect.render_query(q, *support);
+        if (auto e = adapters::check_clash(q, params, backend))
+            return e;
+        std::vector<std::pair<std::string_view, std::string_view>> pairs(params.begin(), params.end());
+        out = encoding::encode_query(pairs);
+        if (!out.empty() && !q.native_encoded.empty())
+            out += '&';
+        out += q.native_encoded;
+        return std::nullopt;
     }
 
     template <class TargetFor>
@@ -738,7 +788,7 @@ private:
     {
         http::response<http::string_body> res{http::status::ok, ctx.client_version};
         res.set(http::field::content_type, "application/json");
-        if (a.total)
+        if (a.total && !a.total_estimated)  // the header states an exact size; an estimate is in the body only
             res.set("X-Total-Count", std::to_string(*a.total));
         const auto links = link_header(a);
         if (!links.empty())

@@ -117,7 +117,9 @@ std::optional<std::uint64_t> list_merge::total() const
 {
     if (total_)
         return total_;
-    return end_;
+    if (end_)
+        return end_;
+    return estimate_;
 }
 
 std::optional<std::uint64_t> list_merge::next_offset() const

@@ -47,8 +47,16 @@ public:
     void add(const adapters::page_call& call, const adapters::list_page& page);
     // An answer that says only that the collection ends before call.first.
     void past_the_end(const adapters::page_call& call);
-    // The collection's size, from the total call.
-    void set_total(std::uint64_t total) { total_ = total; }
+    // The collection's size, from the total call. An estimate (the
+    // dialect's total_is_estimate()) is reported as one but never taken for
+    // where the collection ends: the walk goes on until a short or empty page.
+    void set_total(std::uint64_t total)
+    {
+        if (dialect_.total_is_estimate())
+            estimate_ = total;
+        else
+            total_ = total;
+    }
 
     // The calls the answers of the last round call for: after an answer
     // shorter than asked from a dialect that starts anywhere (a server-side
@@ -65,8 +73,10 @@ public:
     // end of the collection, or of the budget).
     std::vector<std::string_view> items() const;
     // The collection's size: an answer's or the total call's, else the end
-    // of the collection where the answers found it exactly.
+    // of the collection where the answers found it exactly, else the
+    // vendor's estimate (total_estimated()).
     std::optional<std::uint64_t> total() const;
+    bool total_estimated() const { return !total_ && !end_ && estimate_; }
     // Where the client's next window starts: right after the last item of
     // items(); nullopt when the collection is known to end there.
     std::optional<std::uint64_t> next_offset() const;
@@ -87,6 +97,7 @@ private:
     bool any_item_ = false;
     std::uint64_t seen_end_ = 0;  // one past the furthest item any answer held
     std::optional<std::uint64_t> total_;
+    std::optional<std::uint64_t> estimate_;
     std::optional<std::uint64_t> end_;     // the collection ends exactly here
     std::optional<std::uint64_t> end_by_;  // the collection ends here or before
     std::vector<adapters::page_call> follow_ups_;

@@ -53,6 +53,30 @@ std::string_view name_of(page_style style, bool is_size)
 
 }  // namespace
 
+// (pagination.hpp) The query with the bytes RFC 3986 leaves out of a query but clients send
+// raw ("filter[name]=x" from curl --globoff, "filter=appname:=|app")
+// percent-encoded, as a browser sends them; the rest as it came.
+std::string query_as_sent(std::string_view query)
+{
+    static constexpr std::string_view raw = "[]|{}^`\\\"<> ";
+    if (query.find_first_of(raw) == std::string_view::npos)
+        return std::string(query);
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(query.size() + 16);
+    for (const char c : query) {
+        if (raw.find(c) == std::string_view::npos) {
+            out += c;
+            continue;
+        }
+        const auto b = static_cast<unsigned char>(c);
+        out += '%';
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
 std::variant<page_window, gateway_error> parse_page_query(std::string_view query,
                                                           const config::pagination_settings& settings)
 {
@@ -64,7 +88,7 @@ std::variant<page_window, gateway_error> parse_page_query(std::string_view query
     // Boost.URL 1.81's parse_query() runs strlen() over its argument's data
     // (found by tests/fuzz/fuzz_page_query: a read past the end of a view
     // that does not end at a NUL): it is given a string of its own.
-    const std::string text(query);
+    const std::string text = query_as_sent(query);
     auto parsed = boost::urls::parse_query(boost::core::string_view(text.data(), text.size()));
     if (!parsed)
         return bad_query("the query string is not valid (RFC 3986): " + parsed.error().message());
@@ -184,6 +208,8 @@ std::string render_envelope(const page_answer& a, const page_window& w)
     }
     out += "],\"total\":";
     out += a.total ? std::to_string(*a.total) : std::string("null");
+    if (a.total && a.total_estimated)
+        out += ",\"total_estimated\":true";
     out += ",\"offset\":" + std::to_string(w.offset);
     out += ",\"limit\":" + std::to_string(w.limit);
     out += ",\"next\":" + link(a.next);

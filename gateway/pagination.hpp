@@ -38,7 +38,13 @@ struct page_window {
     std::string rest;
 };
 
+// The query with the bytes RFC 3986 leaves out of a query but clients send
+// raw ('[' ']' from curl --globoff, '|' in Backup and DR's "=|", …)
+// percent-encoded, as a browser sends them; the rest as it came.
+std::string query_as_sent(std::string_view query);
+
 // `query`: what follows '?' in the client's target (encoded), may be empty.
+// Raw brackets and the like are taken (query_as_sent); `rest` holds them encoded.
 std::variant<page_window, gateway_error> parse_page_query(std::string_view query,
                                                           const config::pagination_settings& settings);
 
@@ -55,6 +61,7 @@ std::string page_link(std::string_view client_path, const page_window& w, std::u
 struct page_answer {
     std::vector<std::string_view> items;  // each item's JSON text (views into the upstream answers)
     std::optional<std::uint64_t> total;
+    bool total_estimated = false;         // total is the vendor's estimate (Backup and DR's Actifio-Count)
     std::optional<std::string> next;      // a page_link, or nothing at the end
     std::optional<std::string> previous;  // a page_link, or nothing at the start
 };
@@ -70,7 +77,8 @@ void set_links(page_answer& a, std::string_view client_path, const page_window& 
 // have a next.
 void set_links(page_answer& a, std::string_view client_path, const page_window& w);
 
-// {"items","total","offset","limit","next","previous"}
+// {"items","total","offset","limit","next","previous"}, with
+// "total_estimated":true after "total" when it is an estimate.
 std::string render_envelope(const page_answer& a, const page_window& w);
 // The RFC 8288 Link header value (rel="next", rel="prev"); "" when neither.
 std::string link_header(const page_answer& a);

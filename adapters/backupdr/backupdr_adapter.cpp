@@ -454,6 +454,12 @@ const list_dialect* backupdr_adapter::list_at(std::string_view upstream_path) co
     return path && backupdr_is_list_path(*path) ? &list_ : nullptr;
 }
 
+const query_support* backupdr_adapter::query_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    return path && backupdr_is_list_path(*path) ? backupdr_query_at(*path) : nullptr;
+}
+
 std::optional<std::string> backupdr_adapter::error_message(const upstream_response& res) const
 {
     return backupdr_error_message(res);

@@ -63,6 +63,7 @@ public:
     bool renews_credentials() const override { return true; }
     awaitable<void> logout(upstream_client& upstream) override;
     const list_dialect* list_at(std::string_view upstream_path) const override;
+    const query_support* query_at(std::string_view upstream_path) const override;
     // §3.7's session header is the gateway's.
     std::span<const std::string_view> owned_headers() const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;

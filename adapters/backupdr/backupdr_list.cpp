@@ -4,6 +4,7 @@
 #include "config/values.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace bg::adapters {
 
@@ -40,6 +41,58 @@ std::optional<list_page> backupdr_list::decode(const upstream_response& res) con
     if (!items || !lists::whole_number(body->member_text("count")))
         return std::nullopt;
     return list_page{*items, std::nullopt};
+}
+
+vendor_params backupdr_list::render_query(const list_query& q, const query_support& support) const
+{
+    (void)support;
+    vendor_params out;
+    // (`sort` is the gateway's name: a client cannot send §5.3's own.)
+    if (!q.sort.empty())
+        out.emplace_back("sort", q.sort.front().field + (q.sort.front().descending ? ":DESC" : ":ASC"));
+    else
+        out.emplace_back("sort", "id:ASC");
+    if (q.search)
+        out.emplace_back("keyword", *q.search);
+    for (const auto& f : q.filters) {
+        const std::string_view op = f.op == filter_op::gte        ? ">="
+                                    : f.op == filter_op::lte      ? "<="
+                                    : f.op == filter_op::contains ? "=|"
+                                                                  : "==";
+        for (const auto& v : f.values)
+            out.emplace_back("filter", f.field + ":" + std::string(op) + v);
+    }
+    return out;
+}
+
+const query_support* backupdr_query_at(std::string_view path)
+{
+    const auto resource = [](std::string_view collection, std::string_view keyword_in) {
+        query_support s{.collection = collection,
+                        .source = "google-backupdr-management-api.txt §5.2-5.4",
+                        .sort_keys = 1,
+                        .search = !keyword_in.empty(),
+                        .search_in = keyword_in,
+                        .any_field_ops = op_equals | op_union | op_range | op_contains,
+                        .native = {"filter"}};
+        if (!keyword_in.empty())
+            s.native.push_back("keyword");
+        return s;
+    };
+    // §5.4's table: the resources with free text search, and where it looks.
+    static const std::array<query_support, 5> searched{
+        resource("/application", "vmuuid, hostname, appname, description, networkname, pathname, sqlinstance, "
+                                 "sqlserverag"),
+        resource("/backup", "vmuuid, backupname, label, appname, hostname, slpname, sltname, policyname, mountedmap"),
+        resource("/event", "clustername, objecttype, messagetext, errorcode, errormessage, jobname, appname"),
+        resource("/host", "uniquename, hostname, friendlypath, svcname, description, ipaddress"),
+        resource("/job", "jobname, hostname, targethost, appname, sltname, policyname, label"),
+    };
+    static const query_support other = resource("this list", "");
+    for (const auto& s : searched)
+        if (s.collection == path)
+            return &s;
+    return &other;
 }
 
 std::optional<std::pair<http::verb, std::string>> backupdr_list::total_call() const

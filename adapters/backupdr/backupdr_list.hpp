@@ -32,6 +32,14 @@ public:
     // §3.3: HEAD with the same filters → Actifio-Count; none when options.count_via_head is false.
     std::optional<std::pair<http::verb, std::string>> total_call() const override;
     std::optional<std::uint64_t> decode_total(const upstream_response& res) const override;
+    // §3.3 calls Actifio-Count an estimate: the walk never ends on it.
+    bool total_is_estimate() const override { return true; }
+    // §5.3 sort=attr:ASC|DESC (one key), §5.4 keyword=, §5.2 filter=attr:<op>value
+    // (==, and a repeated == for a union; >=, <=; =| for contains). Without a
+    // sort, sort=id:ASC: §5.1 leaves the order
+    // undetermined otherwise, and the calls of one window, and the windows of
+    // one walk, must see one order.
+    vendor_params render_query(const list_query& q, const query_support& support) const override;
     std::vector<std::string_view> reserved_parameters() const override { return {"offset", "limit"}; }
 
 private:
@@ -41,6 +49,11 @@ private:
 // The list view APIs (§4.1 top level resources, §5.1): "/<resource>" below the
 // base path, one segment, other than "/session" (login and logout, §3.7).
 bool backupdr_is_list_path(std::string_view path_after_base);
+
+// What the list at `path_after_base` (a backupdr_is_list_path) takes: §5.2
+// filters on any attribute (the server checks names and types), §5.3 one
+// sort key, §5.4 keyword on the resources its table names.
+const query_support* backupdr_query_at(std::string_view path_after_base);
 
 // §3.6: {"err_code": <code>, "err_message": <text, optional>} → err_message;
 // nullopt when the body is not that shape or has no message.

@@ -77,6 +77,12 @@ const list_dialect* cloudbasic_adapter::list_at(std::string_view upstream_path) 
     return path && cloudbasic_is_list_path(*path) ? &list_ : nullptr;
 }
 
+const query_support* cloudbasic_adapter::query_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    return path ? cloudbasic_query_at(*path) : nullptr;
+}
+
 std::optional<std::string> cloudbasic_adapter::error_message(const upstream_response& res) const
 {
     return cloudbasic_error_message(res);

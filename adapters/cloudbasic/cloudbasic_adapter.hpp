@@ -31,6 +31,7 @@ public:
     std::optional<std::size_t> buffered_body_limit() const override { return max_signed_body_; }
     // Lists are fetched whole and errors are XML: cloudbasic_list.hpp.
     const list_dialect* list_at(std::string_view upstream_path) const override;
+    const query_support* query_at(std::string_view upstream_path) const override;
     // SigV4's own fields: a client's X-Amz-Target or X-Amz-Security-Token must
     // not be signed with the gateway's key (the signature adds its own).
     std::span<const std::string_view> owned_headers() const override;

@@ -300,6 +300,15 @@ bool cloudbasic_is_list_path(std::string_view path)
     return std::find(paths.begin(), paths.end(), path) != paths.end();
 }
 
+const query_support* cloudbasic_query_at(std::string_view path)
+{
+    static const query_support local{.collection = "this list",
+                                     .source = "cloudbasic-rest-api.txt, Passing Parameters",
+                                     .search_in = "every text field",
+                                     .local = true};
+    return cloudbasic_is_list_path(path) ? &local : nullptr;
+}
+
 std::optional<std::string> cloudbasic_xml_error_message(std::string_view body)
 {
     auto message = xml_reader(body).error_message();

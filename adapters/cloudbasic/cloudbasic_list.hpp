@@ -32,6 +32,11 @@ public:
 // GET /replications, /instances, /users, /clusters (below the base path).
 bool cloudbasic_is_list_path(std::string_view path_after_base);
 
+// The lists above: the gateway sorts, searches and filters them itself
+// over the whole list (query_support::local); CloudBasic takes no query
+// parameter (parameters go in the body), so none is native. Null for others.
+const query_support* cloudbasic_query_at(std::string_view path_after_base);
+
 // "REST Error Responses": <Error><RequestId>…</RequestId><Message>…</Message></Error>
 // → the Message's text, entities decoded, surrounding white space trimmed.
 // nullopt for any other body (not well-formed, another root, no Message,

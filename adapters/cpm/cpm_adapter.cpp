@@ -130,6 +130,12 @@ const list_dialect* cpm_adapter::list_at(std::string_view upstream_path) const
     return path && cpm_is_list_path(*path) ? &list_ : nullptr;
 }
 
+const query_support* cpm_adapter::query_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    return path ? cpm_query_at(*path) : nullptr;
+}
+
 std::optional<std::string> cpm_adapter::error_message(const upstream_response& res) const
 {
     return cpm_error_message(res);

@@ -22,6 +22,7 @@ public:
 
     void build_request(http::request_header<>& head) const override;
     const list_dialect* list_at(std::string_view upstream_path) const override;
+    const query_support* query_at(std::string_view upstream_path) const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;
     static adapter_type type();
     // `accept` (a list of media ranges) with `; version=<version>` on every

@@ -113,6 +113,107 @@ std::optional<list_page> cpm_list::decode(const upstream_response& res) const
     return list_page{*results, count};
 }
 
+vendor_params cpm_list::render_query(const list_query& q, const query_support& support) const
+{
+    vendor_params out;
+    if (!q.sort.empty()) {
+        std::string ordering;
+        bool by_id = false;
+        for (const auto& k : q.sort) {
+            if (!ordering.empty())
+                ordering += ',';
+            ordering += k.descending ? "-" + k.field : k.field;
+            by_id = by_id || k.field == "id";
+        }
+        const auto& fields = support.sort_fields;
+        if (!by_id && std::find(fields.begin(), fields.end(), "id") != fields.end())
+            ordering += ",id";
+        out.emplace_back("ordering", std::move(ordering));
+    }
+    if (q.search)
+        out.emplace_back("search", *q.search);
+    for (const auto& f : q.filters) {
+        const auto* known = support.find_filter(f.field);
+        const std::string name(known && !known->parameter.empty() ? known->parameter : f.field);
+        for (const auto& v : f.values)
+            out.emplace_back(name, v);
+    }
+    return out;
+}
+
+const query_support* cpm_query_at(std::string_view path)
+{
+    // §3.1.2, §3.3.2, §3.9.2: name and user filter (exact), search looks in
+    // the name and the AWS access key, ordering by authentication, name, user.
+    const auto accounts = [](std::string_view collection, std::string_view source) {
+        return query_support{.collection = collection,
+                             .source = source,
+                             .sort_keys = 3,
+                             .sort_fields = {"authentication", "name", "user"},
+                             .search = true,
+                             .search_in = "name, AWS access key",
+                             .filters = {{.field = "name"}, {.field = "user"}},
+                             .native = {"name", "user", "search", "ordering"}};
+    };
+    static const query_support all_accounts = accounts("/accounts/", "n2ws-cpm-rest-api.txt §3.1.2");
+    static const query_support backup_accounts = accounts("/accounts/backup/", "n2ws-cpm-rest-api.txt §3.3.2");
+    static const query_support dr_accounts = accounts("/accounts/dr/", "n2ws-cpm-rest-api.txt §3.9.2");
+    // Chapter 2 lists these without their parameters; §1.6 and §1.7 sample
+    // users?search=, users?ordering=username, policies?account=1 and
+    // schedules?ordering=every_unit,-every_how_many. The fields are
+    // backup-sim's (docs/simulators.md, "CPM"), which follows those samples.
+    static const query_support users{
+        .collection = "/users/",
+        .source = "n2ws-cpm-rest-api.txt §1.6-1.7",
+        .sort_keys = 4,
+        .sort_fields = {"id", "username", "email", "user_type"},
+        .search = true,
+        .search_in = "username, email, first_name, last_name",
+        .filters = {{.field = "username"}, {.field = "user_type"}, {.field = "is_active", .boolean = true}},
+        .native = {"username", "user_type", "is_active", "search", "ordering"}};
+    static const query_support schedules{
+        .collection = "/schedules/",
+        .source = "n2ws-cpm-rest-api.txt §1.6-1.7",
+        .sort_keys = 8,
+        .sort_fields = {"id", "name", "user", "every_unit", "every_how_many", "start_date", "end_date",
+                        "last_modified"},
+        .search = true,
+        .search_in = "name, description",
+        .filters = {{.field = "name"}, {.field = "user"}, {.field = "every_unit"}},
+        .native = {"name", "user", "every_unit", "search", "ordering"}};
+    static const query_support policies{
+        .collection = "/policies/",
+        .source = "n2ws-cpm-rest-api.txt §1.6-1.7",
+        .sort_keys = 6,
+        .sort_fields = {"id", "name", "account", "user", "enabled", "generations"},
+        .search = true,
+        .search_in = "name, description",
+        .filters = {{.field = "account"}, {.field = "user"}, {.field = "name"}, {.field = "enabled", .boolean = true}},
+        .native = {"account", "user", "name", "enabled", "search", "ordering"}};
+    static const query_support backups{
+        .collection = "/backups/",
+        .source = "n2ws-cpm-rest-api.txt §1.6-1.7",
+        .sort_keys = 6,
+        .sort_fields = {"id", "start_time", "end_time", "status", "policy", "account"},
+        .search = true,
+        .search_in = "status, description",
+        .filters = {{.field = "policy"}, {.field = "account"}, {.field = "user"}, {.field = "status"}, {.field = "is_frozen", .boolean = true}},
+        .native = {"policy", "account", "user", "status", "is_frozen", "search", "ordering"}};
+    static const std::array<std::pair<std::string_view, const query_support*>, 7> table{{
+        {"/accounts/", &all_accounts},
+        {"/accounts/backup/", &backup_accounts},
+        {"/accounts/dr/", &dr_accounts},
+        {"/users/", &users},
+        {"/schedules/", &schedules},
+        {"/policies/", &policies},
+        {"/backups/", &backups},
+    }};
+    for (const auto& [at, support] : table)
+        if (at == path)
+            return support;
+    return nullptr;
+}
+
 bool cpm_is_list_path(std::string_view path)
 {
     // §1.5: "Endpoints documented with page and page_size as query parameters

@@ -47,6 +47,11 @@ public:
     std::vector<page_call> plan(std::uint64_t offset, std::uint64_t limit, std::size_t max_calls) const override;
     bool starts_anywhere() const override { return false; }  // pages start at multiples of page_size
     std::optional<list_page> decode(const upstream_response& res) const override;
+    // §1.7 ordering=a,-b (with `id` last as a tiebreaker where the
+    // collection orders by id: Django orders ties as the database returns
+    // them, so pages of a non-unique ordering could overlap); §1.6 search=
+    // and field=value.
+    vendor_params render_query(const list_query& q, const query_support& support) const override;
     std::vector<std::string_view> reserved_parameters() const override { return {"page", "page_size"}; }
     // DRF's 404 to a page past the last (page > 1).
     bool past_the_end(const upstream_response& res, const page_call& call) const override
@@ -63,6 +68,10 @@ private:
 // The collections that paginate (§1.5 "Endpoints documented with page and
 // page_size as query parameters"), as paths below the base path: "/users/".
 bool cpm_is_list_path(std::string_view path_after_base);
+
+// What the list at `path_after_base` (a cpm_is_list_path) filters, searches
+// and orders by (§1.6, §1.7; chapter 3's parameter tables); null for others.
+const query_support* cpm_query_at(std::string_view path_after_base);
 
 // §1.8: the first error's "field: message" ("message" alone for errors of no
 // field: `detail`, `non_field_errors`); nullopt when the body is not that shape.

@@ -71,6 +71,12 @@ const list_dialect* veeam_adapter::list_at(std::string_view upstream_path) const
     return nullptr;
 }
 
+const query_support* veeam_adapter::query_at(std::string_view upstream_path) const
+{
+    const auto path = lists::below_base(upstream_path, backend().url.base_path);
+    return path ? veeam_query_at(*path) : nullptr;
+}
+
 std::optional<std::string> veeam_adapter::error_message(const upstream_response& res) const
 {
     return veeam_error_message(res);

@@ -24,6 +24,7 @@ public:
 
     void build_request(http::request_header<>& head) const override;
     const list_dialect* list_at(std::string_view upstream_path) const override;
+    const query_support* query_at(std::string_view upstream_path) const override;
     // The API version is pinned by the backend's api_version.
     std::span<const std::string_view> owned_headers() const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;

@@ -86,6 +86,65 @@ veeam_collection veeam_collection_at(std::string_view path)
     return veeam_collection::none;
 }
 
+vendor_params veeam_list::render_query(const list_query& q, const query_support& support) const
+{
+    vendor_params out;
+    for (const auto& k : q.sort)
+        out.emplace_back("Sort", k.field + (k.descending ? "Desc" : "Asc"));
+    if (q.search)
+        out.emplace_back("SearchPattern", *q.search);
+    for (const auto& f : q.filters) {
+        const auto* known = support.find_filter(f.field);
+        const std::string name(known && !known->parameter.empty() ? known->parameter : f.field);
+        for (const auto& v : f.values)
+            out.emplace_back(name, v);
+    }
+    return out;
+}
+
+const query_support* veeam_query_at(std::string_view path)
+{
+    // The reference documents SearchPattern and Sort on /users ("Get
+    // Collection of Users"); the overview samples SearchPattern and the
+    // ProtectionStatus filter on /virtualMachines and Sort=amazonBucketAsc on
+    // /repositories. The overview names no sortable property beyond that
+    // sample: the lists of properties are backup-sim's (docs/simulators.md).
+    // /regions (the overview's Offset sample) and /users/roles document none.
+    static const query_support users{.collection = "/users",
+                                     .source = "veeam-aws-rest-api-reference.txt, Get Collection of Users",
+                                     .sort_keys = 3,
+                                     .sort_fields = {"name", "description", "accountType"},
+                                     .search = true,
+                                     .search_in = "name",
+                                     .native = {"SearchPattern", "Sort"}};
+    static const query_support machines{
+        .collection = "/virtualMachines",
+        .source = "veeam-aws-rest-api-overview.txt, Query Parameters",
+        .sort_keys = 7,
+        .sort_fields = {"name", "awsResourceId", "instanceType", "availabilityZone", "state", "protectionStatus",
+                        "totalStorageSizeGb"},
+        .search = true,
+        .search_in = "name",
+        .filters = {{.field = "protectionStatus", .parameter = "ProtectionStatus"}},
+        .native = {"SearchPattern", "Sort", "ProtectionStatus"}};
+    static const query_support repositories{
+        .collection = "/repositories",
+        .source = "veeam-aws-rest-api-overview.txt, Sort Parameter",
+        .sort_keys = 6,
+        .sort_fields = {"name", "description", "amazonBucket", "amazonStorageFolder", "regionName", "storageClass"},
+        .search = true,
+        .search_in = "name",
+        .native = {"SearchPattern", "Sort"}};
+    path = without_trailing_slash(path);
+    if (path == "/users")
+        return &users;
+    if (path == "/virtualMachines")
+        return &machines;
+    if (path == "/repositories")
+        return &repositories;
+    return nullptr;
+}
+
 std::optional<std::string> veeam_error_message(const upstream_response& res)
 {
     // Reference: {"title": "string", "status": 400, "errorCode": "AccessDenied",

@@ -32,6 +32,11 @@ public:
     bool starts_anywhere() const override { return mode_ == mode::paged; }
     page_call continue_from(std::uint64_t first, std::uint64_t asked) const override;
     std::optional<list_page> decode(const upstream_response& res) const override;
+    // Overview, "Sort Parameter": Sort=<property>Asc|Desc, one Sort per key
+    // (the reference types it as an array of strings); "SearchPattern
+    // Parameter"; "Filter Parameters": the collection's documented
+    // parameter for the field (ProtectionStatus for protectionStatus).
+    vendor_params render_query(const list_query& q, const query_support& support) const override;
     std::vector<std::string_view> reserved_parameters() const override;
 
 private:
@@ -41,6 +46,10 @@ private:
 // Which kind of list the path below the base path is (none: not a list).
 enum class veeam_collection { none, paged, whole };
 veeam_collection veeam_collection_at(std::string_view path_after_base);
+
+// What the collection at `path_after_base` sorts, searches and filters by;
+// null for a collection documented with none of them.
+const query_support* veeam_query_at(std::string_view path_after_base);
 
 // Reference error body {title, status, errorCode, details, data} → "title",
 // or "title: details" when details is a non-empty string; nullopt otherwise.

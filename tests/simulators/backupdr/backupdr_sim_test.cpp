@@ -105,6 +105,14 @@ std::string make_jwt(EVP_PKEY& key, const json::object& claims,
 
 // ---- the fixture: one vendor behind one server ----
 
+// Section 3.3: Actifio-Count is "the estimated count". The simulator's is
+// low by about a tenth (never exact from two items up), so that a client
+// ending its walk at the count is caught losing items.
+bool estimates(std::uint64_t count, std::uint64_t n) {
+    if (n < 2) return count == n;
+    return count < n && count >= n - n / 10 - 1;
+}
+
 struct fixture {
     explicit fixture(extras extra = {}, std::uint64_t seed = 1)
         : vendor(sim::make_backupdr(options(std::move(extra), seed), clock)), srv(*vendor, clock, {}) {}
@@ -164,12 +172,15 @@ struct fixture {
         return std::stoull(r.header("Actifio-Count"));
     }
 
-    // Every item of a list view, page after page (section 5.1).
+    // Every item of a list view, page after page (section 5.1), in the order
+    // of an explicit sort (by id unless `list` gives one): without one the
+    // order is undetermined, and differs from call to call here.
     std::vector<json::object> all_items(const std::string& list) {
         std::vector<json::object> out;
         const char sep = list.find('?') == std::string::npos ? '?' : '&';
+        const std::string sorted = list.find("sort=") == std::string::npos ? list + sep + "sort=id:ASC" : list;
         for (;;) {
-            auto page = get_json(list + sep + "offset=" + std::to_string(out.size()));
+            auto page = get_json(sorted + "&offset=" + std::to_string(out.size()));
             if (page.at("count").as_int64() == 0)
                 return out;
             for (const auto& item : page.at("items").as_array())
@@ -482,13 +493,13 @@ BOOST_AUTO_TEST_CASE(a_session_only_accepts_bearer_tokens_of_its_own_identity) {
 BOOST_AUTO_TEST_CASE(list_pages_are_capped_by_the_server) {
     fixture f;
     f.login();
-    auto first = f.get_json("/actifio/application");
+    auto first = f.get_json("/actifio/application?sort=id:ASC");
     BOOST_CHECK_EQUAL(first.at("count").as_int64(), 50);
     BOOST_CHECK_EQUAL(first.at("items").as_array().size(), 50u);
-    auto asked_1000 = f.get_json("/actifio/application?limit=1000&offset=0");
+    auto asked_1000 = f.get_json("/actifio/application?limit=1000&offset=0&sort=id:ASC");
     BOOST_CHECK_EQUAL(asked_1000.at("count").as_int64(), 50);
     BOOST_CHECK(ids_of(asked_1000) == ids_of(first));
-    auto small = f.get_json("/actifio/application?limit=7&offset=3");
+    auto small = f.get_json("/actifio/application?limit=7&offset=3&sort=id:ASC");
     BOOST_CHECK_EQUAL(small.at("count").as_int64(), 7);
     const auto first_ids = ids_of(first);
     BOOST_CHECK(ids_of(small) == std::vector<std::int64_t>(first_ids.begin() + 3, first_ids.begin() + 10));
@@ -517,13 +528,27 @@ BOOST_AUTO_TEST_CASE(offset_walks_every_item_once_and_past_the_end_is_empty) {
 }
 
 // Section 5.1: "if sorting is not explicitly defined ... the ordering of the
-// resources is undetermined. Pagination still works though."
-BOOST_AUTO_TEST_CASE(unsorted_lists_are_not_in_id_order_but_stable) {
+// resources is undetermined. Pagination still works though." Each unsorted
+// call here has an order of its own: the same items when one page holds them
+// all, but a walk page by page without a sort loses and repeats items.
+BOOST_AUTO_TEST_CASE(unsorted_lists_come_in_another_order_each_call) {
     fixture f;
     f.login();
-    const auto page = ids_of(f.get_json("/actifio/backup"));
-    BOOST_CHECK(!std::is_sorted(page.begin(), page.end()));
-    BOOST_CHECK(ids_of(f.get_json("/actifio/backup")) == page);
+    const auto once = ids_of(f.get_json("/actifio/host"));  // 23 hosts: one page
+    const auto again = ids_of(f.get_json("/actifio/host"));
+    BOOST_CHECK(once != again);
+    BOOST_CHECK(std::set<std::int64_t>(once.begin(), once.end()) == std::set<std::int64_t>(again.begin(), again.end()));
+    BOOST_CHECK(!std::is_sorted(once.begin(), once.end()));
+    std::vector<std::int64_t> walked;
+    for (int offset = 0; offset < 137; offset += 50) {
+        const auto page = ids_of(f.get_json("/actifio/application?offset=" + std::to_string(offset)));
+        walked.insert(walked.end(), page.begin(), page.end());
+    }
+    BOOST_CHECK_EQUAL(walked.size(), 137u);
+    BOOST_CHECK_LT(std::set<std::int64_t>(walked.begin(), walked.end()).size(), 137u);  // some seen twice, some never
+    const auto sorted = ids_of(f.get_json("/actifio/backup?sort=id:ASC"));
+    BOOST_CHECK(std::is_sorted(sorted.begin(), sorted.end()));
+    BOOST_CHECK(ids_of(f.get_json("/actifio/backup?sort=id:ASC")) == sorted);
 }
 
 // Section 3.3: "HTTP header Actifio-Count represents the estimated count ...
@@ -531,14 +556,14 @@ BOOST_AUTO_TEST_CASE(unsorted_lists_are_not_in_id_order_but_stable) {
 BOOST_AUTO_TEST_CASE(head_on_a_list_answers_actifio_count) {
     fixture f;
     f.login();
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/backup"), 1001u);
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/application"), 137u);
+    BOOST_CHECK(estimates(f.head_count("/actifio/backup"), 1001u));
+    BOOST_CHECK(estimates(f.head_count("/actifio/application"), 137u));
     const auto app = f.get_json("/actifio/application").at("items").as_array()[0];
     const std::string appid = json::serialize(app.at("id"));
     const auto backups = f.all_items("/actifio/backup?filter=appid:%3D%3D" + appid);
     BOOST_CHECK(!backups.empty());
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/backup?limit=10&filter=appid:%3D%3D" + appid), backups.size());
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/backup?limit=bogus&offset=-1"), 1001u);
+    BOOST_CHECK(estimates(f.head_count("/actifio/backup?limit=10&filter=appid:%3D%3D" + appid), backups.size()));
+    BOOST_CHECK(estimates(f.head_count("/actifio/backup?limit=bogus&offset=-1"), 1001u));
 }
 
 // ---- Section 5.2, Filtering ----
@@ -553,7 +578,7 @@ BOOST_AUTO_TEST_CASE(filter_exact_match) {
         BOOST_CHECK_EQUAL(b.at("jobclasscode").as_int64(), 1);
         BOOST_CHECK_EQUAL(b.at("jobclass").as_string(), "snapshot");
     }
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/backup?filter=jobclass:%3D%3Dsnapshot"), snaps.size());
+    BOOST_CHECK(estimates(f.head_count("/actifio/backup?filter=jobclass:%3D%3Dsnapshot"), snaps.size()));
 }
 
 // Section 5.2: "Multiple exact_match filters with the same attr_name define a
@@ -561,10 +586,10 @@ BOOST_AUTO_TEST_CASE(filter_exact_match) {
 BOOST_AUTO_TEST_CASE(filter_exact_matches_on_one_attribute_are_a_union) {
     fixture f;
     f.login();
-    const auto dedup = f.head_count("/actifio/backup?filter=jobclass:%3D%3Ddedup");
-    const auto onvault = f.head_count("/actifio/backup?filter=jobclass:%3D%3DOnVault");
+    const auto dedup = f.all_items("/actifio/backup?filter=jobclass:%3D%3Ddedup").size();
+    const auto onvault = f.all_items("/actifio/backup?filter=jobclass:%3D%3DOnVault").size();
     BOOST_CHECK(dedup > 0 && onvault > 0);
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/backup?filter=jobclass:%3D%3Ddedup&filter=jobclass:%3D%3DOnVault"),
+    BOOST_CHECK_EQUAL(f.all_items("/actifio/backup?filter=jobclass:%3D%3Ddedup&filter=jobclass:%3D%3DOnVault").size(),
                       dedup + onvault);
     const auto both = f.all_items("/actifio/backup?filter=jobclass:%3D%3Ddedup&filter=sltname:%3D%3DGold");
     BOOST_CHECK(!both.empty() && both.size() < dedup);
@@ -657,8 +682,8 @@ BOOST_AUTO_TEST_CASE(keyword_search_is_case_insensitive_over_the_predefined_attr
         BOOST_CHECK(h.at("hostname").as_string().starts_with("win-sql-"));
     BOOST_CHECK_EQUAL(f.all_items("/actifio/host?keyword=win-sql&keyword=VM-WEB").size(), sql.size() + web.size());
     // Combined with a filter (section 5.4: "in addition to the filtering").
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/host?keyword=win-sql&filter=ostype:%3D%3DWin32"), sql.size());
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/host?keyword=no-such-text"), 0u);
+    BOOST_CHECK(estimates(f.head_count("/actifio/host?keyword=win-sql&filter=ostype:%3D%3DWin32"), sql.size()));
+    BOOST_CHECK(estimates(f.head_count("/actifio/host?keyword=no-such-text"), 0u));
     // Jobs (section 5.4's last row): by label, which only every sixth job has,
     // and by targethost, which only mount jobs have.
     const auto has = [](const json::object& j, std::string_view needle) {  // needle in lower case
@@ -729,7 +754,7 @@ BOOST_AUTO_TEST_CASE(create_then_delete_a_host_and_an_application) {
     const json::object host = json::parse(h.body).as_object();
     const std::string hostid = json::serialize(host.at("id"));
     BOOST_CHECK_EQUAL(host.at("hosttype").as_string(), "generic");
-    BOOST_CHECK_EQUAL(f.head_count("/actifio/host"), 24u);
+    BOOST_CHECK(estimates(f.head_count("/actifio/host"), 24u));
     check_error(f.api(http::verb::post, "/actifio/host", R"({"hostname": "lnx-new-01", "ipaddress": "10.0.0.1"})"),
                 409, 10006);  // the name is taken
 
@@ -802,8 +827,8 @@ BOOST_AUTO_TEST_CASE(seeded_data_depends_only_on_the_seed) {
     a.login();
     b.login();
     c.login();
-    BOOST_CHECK(a.get_json("/actifio/backup") == b.get_json("/actifio/backup"));
-    BOOST_CHECK(a.get_json("/actifio/backup") != c.get_json("/actifio/backup"));
+    BOOST_CHECK(a.get_json("/actifio/backup?sort=id:ASC") == b.get_json("/actifio/backup?sort=id:ASC"));
+    BOOST_CHECK(a.get_json("/actifio/backup?sort=id:ASC") != c.get_json("/actifio/backup?sort=id:ASC"));
     const json::object items = a.state().at("vendor_state").at("items").as_object();
     BOOST_CHECK_EQUAL(items.at("application").as_int64(), 137);
     BOOST_CHECK_EQUAL(items.at("backup").as_int64(), 1001);

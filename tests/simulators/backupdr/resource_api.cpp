@@ -4,7 +4,9 @@
 #include "tests/simulators/backupdr/text.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <random>
 
 namespace sim::backupdr {
 
@@ -61,18 +63,37 @@ reply list_page(const list_query& q, const std::vector<const json::object*>& ite
     return json_reply(http::status::ok, json::object{{"count", n}, {"items", std::move(page)}});
 }
 
+// Section 5.1: "if sorting is not explicitly defined in the request, then
+// the ordering of the resources is undetermined". Each unsorted call gets an
+// order of its own (a shuffle seeded by a call counter: reproducible run to
+// run, different call to call), so that a client paging without a sort
+// loses and repeats items here as it would against the service.
+void undetermined_order(std::vector<const json::object*>& items) {
+    static std::atomic<std::uint64_t> calls{0};
+    std::mt19937_64 order(0x5eed + calls.fetch_add(1, std::memory_order_relaxed));
+    std::shuffle(items.begin(), items.end(), order);
+}
+
+// Section 3.3: "HEAD is used to get an estimated count". The simulator's
+// estimate is low by a tenth (at least one, from two items up): a client that
+// ends its walk at the count loses the last items.
+std::size_t estimated_count(std::size_t n) { return n < 2 ? n : n - std::max<std::size_t>(1, n / 10); }
+
 reply list(const resource_call& call, list_use use, std::size_t page_cap) {
     auto q = parse_list_query(call.params, call.schema, use);
     if (!q)
         return error_reply(q.error());
     auto items = call.data.all(call.schema);
     select(items, *q);
-    if (use == list_use::page)
+    if (use == list_use::page) {
+        if (!q->sort)
+            undetermined_order(items);
         return list_page(*q, items, page_cap);
+    }
     // Section 3.3: HEAD answers the count in Actifio-Count, with no body.
     reply r;
     r.head.result(http::status::ok);
-    r.head.set("Actifio-Count", std::to_string(items.size()));
+    r.head.set("Actifio-Count", std::to_string(estimated_count(items.size())));
     return r;
 }
 
