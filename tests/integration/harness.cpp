@@ -860,7 +860,8 @@ std::string gateway_url(const gateway_process& gw, std::string_view target, std:
 http_response gateway_get(const gateway_process& gw, std::string_view key, std::string_view target,
                           const std::vector<std::string>& more)
 {
-    std::vector<std::string> args{"-H", "Authorization: Bearer " + std::string(key)};
+    // --globoff: brackets in a target (filter[name]=x) are the client's, not curl's ranges.
+    std::vector<std::string> args{"--globoff", "-H", "Authorization: Bearer " + std::string(key)};
     args.insert(args.end(), more.begin(), more.end());
     args.push_back(gateway_url(gw, target));
     auto r = curl(args);
