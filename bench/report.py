@@ -179,7 +179,7 @@ def compute(results, settings):
                 ratios.append({"what": f"{w} gateway/{p}", "rps": ratio(g["rps"], pr["rps"]),
                                "p99": ratio(g["p99_ms"], pr["p99_ms"])})
     w1 = w1_of(results, "gateway", threads)
-    for w in ("W3", "W4"):
+    for w in ("W3", "W3q", "W4"):
         g = gw(w)
         if ok(g) and ok(w1):
             ratios.append({"what": f"{w} gateway/gateway W1", "rps": ratio(g["rps"], w1["rps"]),
@@ -193,6 +193,13 @@ def compute(results, settings):
             if ok(r) and ok(own_w1):
                 ratios.append({"what": f"{w}r {system}/{system} W1", "rps": ratio(r["rps"], own_w1["rps"]),
                                "p99": ratio(r["p99_ms"], own_w1["p99_ms"])})
+    # The query's cost beyond its upstream's: W3q/W3qr beside W3/W3r.
+    q, qr, plain, plain_r = gw("W3q"), gw("W3qr"), gw("W3"), gw("W3r")
+    if ok(q) and ok(qr) and ok(plain) and ok(plain_r) and all(
+            r["rps"] and r["p99_ms"] for r in (q, qr, plain, plain_r)):
+        ratios.append({"what": "W3q/W3qr over W3/W3r (1.0: a query costs the gateway nothing beyond its upstream)",
+                       "rps": ratio(ratio(q["rps"], qr["rps"]), ratio(plain["rps"], plain_r["rps"])),
+                       "p99": ratio(ratio(q["p99_ms"], qr["p99_ms"]), ratio(plain["p99_ms"], plain_r["p99_ms"]))})
     t1, t2 = gw("W6", threads=1), gw("W6", threads=2)
     if ok(t1) and ok(t2):
         ratios.append({"what": "W6 gateway 1 thread/2 threads", "rps": ratio(t1["rps"], t2["rps"]),
@@ -302,7 +309,7 @@ def rows(doc):
                               f"{rfmt(ratio(g['p99_ms'], r['p99_ms']))} p99"
                     if g.get("cpu_us_per_req") and r.get("cpu_us_per_req"):
                         compare += f", {rfmt(ratio(g['cpu_us_per_req'], r['cpu_us_per_req']))} CPU/req"
-            elif r["workload"] in ("W3", "W4") and ok(gw_w1):
+            elif r["workload"] in ("W3", "W3q", "W4") and ok(gw_w1):
                 compare = f"/gw W1: {rfmt(ratio(r['rps'], gw_w1['rps']))} rps"
                 if r.get("cpu_us_per_req") and gw_w1.get("cpu_us_per_req"):
                     compare += f", {rfmt(ratio(r['cpu_us_per_req'], gw_w1['cpu_us_per_req']))} CPU/req"
@@ -311,7 +318,7 @@ def rows(doc):
                     compare += f"; /gw {r['workload']}r: {rfmt(ratio(r['rps'], relayed['rps']))} rps"
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
-        if ok(r) and r["workload"] in ("W3r", "W4r"):
+        if ok(r) and r["workload"] in ("W3r", "W3qr", "W4r"):
             own_w1 = w1_of(results, r["system"], threads)
             if ok(own_w1):
                 own = f"/own W1: {rfmt(ratio(r['rps'], own_w1['rps']))} rps"
