@@ -62,6 +62,9 @@ struct page_call {
 struct list_page {
     std::vector<std::string_view> items;  // each item's JSON text as the vendor wrote it, in the answer's order
     std::optional<std::uint64_t> total;   // the collection's size (filters applied), when the answer says
+    // The answer is the whole collection from its first item, whatever the
+    // call asked (CPM's bare array: an endpoint that does not paginate).
+    bool whole = false;
 };
 
 class list_dialect {
@@ -113,6 +116,11 @@ public:
         (void)support;
         return {};
     }
+    // The media type the dialect decodes, when the vendor answers several
+    // (CloudBasic: XML or JSON, by Accept): the core asks the upstream for it,
+    // and refuses with 406 a client whose Accept prefers XML (its list would
+    // be another vendor format, unpaged). "": the vendor has one.
+    virtual std::string_view media_type() const { return {}; }
     // Query parameter names the dialect owns: a client's parameter of that
     // name would clash with the plan's (the core refuses it with 400; the
     // client's own paging names never reach this check, they are consumed).

@@ -30,6 +30,7 @@ constexpr errc_info info_of(errc code)
     case errc::method_not_allowed:    return {405, "method-not-allowed", "Method not allowed", s::downstream, false};
     case errc::request_timeout:       return {408, "request-timeout", "Request not received in time", s::downstream, true};
     case errc::length_required:       return {411, "length-required", "Content-Length required", s::downstream, false};
+    case errc::not_acceptable:        return {406, "not-acceptable", "Not acceptable", s::downstream, false};
     case errc::payload_too_large:     return {413, "payload-too-large", "Request body too large", s::downstream, false};
     case errc::header_too_large:      return {431, "header-too-large", "Request header fields too large", s::downstream, false};
     case errc::not_implemented:       return {501, "not-implemented", "Method not implemented", s::downstream, false};

@@ -22,6 +22,7 @@ enum class errc {
     method_not_allowed,    // 405 on the admin listener
     request_timeout,       // 408 the client was too slow sending its request
     length_required,       // 411 the backend must see the whole body (to sign it) but none was announced
+    not_acceptable,        // 406 the client accepts no media type the gateway answers (an XML-only list request)
     payload_too_large,     // 413 the request body is above limits.max_body_bytes
     header_too_large,      // 431 the request line and headers are above limits.max_header_bytes
     not_implemented,       // 501 a method that is not a registered HTTP method

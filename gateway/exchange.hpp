@@ -565,42 +565,18 @@ private:
     // says which), one envelope.
     awaitable<void> proxy_list(request_ctx& ctx)
     {
-        auto& req = ctx.req();
         const auto& dialect = *ctx.dialect;
         const std::string_view client_target = ctx.client_target;
         const auto q = client_target.find('?');
         const std::string_view client_path = client_target.substr(0, q);
         const std::string_view client_query =
             q == std::string_view::npos ? std::string_view() : client_target.substr(q + 1);
-        auto parsed = parse_page_query(client_query, cfg().pagination);
-        if (auto* e = std::get_if<gateway_error>(&parsed)) {
-            ctx.fail(std::move(*e), ctx.client_keep_alive);
+        list_request lr;
+        if (!prepare_list(ctx, client_query, lr))
             co_return;
-        }
-        const auto& w = std::get<page_window>(parsed);
-        if (auto e = refuse_reserved(w, dialect.reserved_parameters())) {
-            ctx.fail(std::move(*e), ctx.client_keep_alive);
-            co_return;
-        }
-
-        ctx.adapter->build_request(req);
-        const std::string_view upstream_target = req.target();
-        const std::string upstream_path(upstream_target.substr(0, upstream_target.find('?')));
-        // The client's sort, q and filters in the vendor's parameters (or
-        // applied here, for a vendor that has none), its own parameters after them.
-        auto lq = parse_list_query(w.rest);
-        if (auto* e = std::get_if<gateway_error>(&lq)) {
-            ctx.fail(std::move(*e), ctx.client_keep_alive);
-            co_return;
-        }
-        const auto& query = std::get<adapters::list_query>(lq);
-        const auto* support = ctx.adapter->query_at(upstream_path);
-        const bool local = support && support->local;
-        std::string rest;
-        if (auto e = translate_query(ctx, dialect, query, support, rest)) {
-            ctx.fail(std::move(*e), ctx.client_keep_alive);
-            co_return;
-        }
+        const auto& w = lr.window;
+        const std::string& upstream_path = lr.upstream_path;
+        const std::string& rest = lr.rest;
         const auto target_for = [&](const std::string& paging) {
             std::string t = upstream_path;
             if (!rest.empty() || !paging.empty())
@@ -626,7 +602,6 @@ private:
         // The answers decoded, kept (at stable addresses) until the envelope
         // is written: the items are views of their bodies' text.
         std::deque<adapters::upstream_response> answers;
-        std::vector<std::string_view> kept;  // a local query's items
         bool first_round = true;
         while (!jobs.empty()) {
             std::vector<list_job*> round;
@@ -657,8 +632,9 @@ private:
                     co_return;
                 }
                 auto page = res.result_int() >= 200 && res.result_int() < 300 ? dialect.decode(res) : std::nullopt;
-                if (!page && first_round && jobs.size() == 1) {
-                    // Not a list after all: the answer as it is.
+                if (!page && first_round && &j == &jobs.front()) {
+                    // Not a list after all (an object at a collection's
+                    // path): the answer as it is; the round's others are the same.
                     const unsigned status = res.result_int();
                     remove_hop_by_hop(res);
                     co_await write_whole(ctx, res, status);
@@ -672,11 +648,11 @@ private:
                              ctx.client_keep_alive);
                     co_return;
                 }
-                if (local) {
+                if (lr.local) {
                     // The whole list (the dialect's only call): what the query keeps, in its order.
-                    kept = apply_local_query(page->items, query);
-                    page->items = kept;
-                    page->total = kept.size();
+                    lr.local->kept = apply_local_query(page->items, lr.local->query);
+                    page->items = lr.local->kept;
+                    page->total = lr.local->kept.size();
                 }
                 merge.add(j.call, *page);
             }
@@ -710,6 +686,83 @@ private:
         a.total_estimated = merge.total_estimated();
         set_links(a, client_path, w, merge.next_offset());
         co_await write_envelope(ctx, a, w);
+    }
+
+    // A list request, read and translated before any upstream call (kept out
+    // of proxy_list's coroutine frame: see the note at the top).
+    struct list_request {
+        page_window window;
+        std::string upstream_path;  // base path included, no query
+        std::string rest;           // the upstream query but for its paging: translated, then the client's own
+        struct local_state {
+            adapters::list_query query;
+            std::vector<std::string_view> kept;  // the items it keeps, in its order
+        };
+        std::unique_ptr<local_state> local;  // the gateway applies the query itself (CloudBasic)
+    };
+
+    // The window (paging), the media type, the upstream's path (after
+    // build_request) and its query; false: refused, the problem left in ctx.
+    bool prepare_list(request_ctx& ctx, std::string_view client_query, list_request& out)
+    {
+        const auto& dialect = *ctx.dialect;
+        auto parsed = parse_page_query(client_query, cfg().pagination);
+        if (auto* e = std::get_if<gateway_error>(&parsed)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            return false;
+        }
+        out.window = std::move(std::get<page_window>(parsed));
+        if (auto e = refuse_reserved(out.window, dialect.reserved_parameters())) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            return false;
+        }
+        auto& req = ctx.req();
+        if (const auto type = dialect.media_type(); !type.empty()) {
+            if (auto e = refuse_unacceptable(ctx, type)) {
+                ctx.fail(std::move(*e), ctx.client_keep_alive);
+                return false;
+            }
+            req.set(http::field::accept, type);
+        }
+        ctx.adapter->build_request(req);
+        const std::string_view upstream_target = req.target();
+        out.upstream_path = std::string(upstream_target.substr(0, upstream_target.find('?')));
+        // The client's sort, q and filters in the vendor's parameters (or
+        // applied here, for a vendor that has none), its own parameters after them.
+        auto lq = parse_list_query(out.window.rest);
+        if (auto* e = std::get_if<gateway_error>(&lq)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            return false;
+        }
+        auto& query = std::get<adapters::list_query>(lq);
+        const auto* support = ctx.adapter->query_at(out.upstream_path);
+        if (auto e = translate_query(ctx, dialect, query, support, out.rest)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            return false;
+        }
+        if (support && support->local && query.has_language())
+        {
+            out.local = std::make_unique<typename list_request::local_state>();
+            out.local->query = std::move(query);
+        }
+        return true;
+    }
+
+    // A 406 when the client's Accept prefers XML to the JSON envelope of a
+    // list whose vendor answers either (CloudBasic).
+    std::optional<gateway_error> refuse_unacceptable(request_ctx& ctx, std::string_view type) const
+    {
+        const auto accept = combined_values(ctx.req().base(), "Accept");
+        const double wanted = accept_quality(accept, type);
+        const double xml = std::max(accept_quality(accept, "application/xml"), accept_quality(accept, "text/xml"));
+        if (wanted > 0 && wanted >= xml)
+            return std::nullopt;
+        return gateway_error{errc::not_acceptable,
+                             "backend '" + ctx.backend->name + "' answers lists as the gateway's envelope, " +
+                                 std::string(type) + " only; this request's Accept ('" + accept.substr(0, 100) +
+                                 "') prefers another type (XML lists are not paged): accept " + std::string(type),
+                             {},
+                             {}};
     }
 
     // The upstream query (without paging) for the client's: the vendor's

@@ -1,5 +1,7 @@
 #include "gateway/http_util.hpp"
 
+#include <charconv>
+
 #include "core/ascii.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -146,6 +148,57 @@ void append_head(std::string& out, const http::response_header<>& head)
     out += head.reason();
     out += "\r\n";
     append_fields(out, head);
+}
+
+double accept_quality(std::string_view accept, std::string_view type)
+{
+    const auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        return v;
+    };
+    if (trim(accept).empty())
+        return 1.0;
+    const auto slash = type.find('/');
+    const auto main_type = type.substr(0, slash);
+    int best = -1;  // 2 exact, 1 type/*, 0 */*
+    double quality = 0.0;
+    std::size_t at = 0;
+    while (at <= accept.size()) {
+        const auto comma = std::min(accept.find(',', at), accept.size());
+        const auto range = accept.substr(at, comma - at);
+        at = comma + 1;
+        const auto semi = range.find(';');
+        const auto media = trim(range.substr(0, semi));
+        int rank = -1;
+        if (bg::iequals(media, type))
+            rank = 2;
+        else if (media.size() == main_type.size() + 2 && bg::iequals(media.substr(0, main_type.size()), main_type) &&
+                 media.substr(main_type.size()) == "/*")
+            rank = 1;
+        else if (media == "*/*")
+            rank = 0;
+        if (rank <= best)
+            continue;
+        double q = 1.0;
+        for (auto params = semi == std::string_view::npos ? std::string_view() : range.substr(semi + 1);
+             !params.empty();) {
+            const auto next = std::min(params.find(';'), params.size());
+            const auto param = trim(params.substr(0, next));
+            params.remove_prefix(std::min(next + 1, params.size()));
+            if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+                const auto value = param.substr(2);
+                double v = 0;
+                const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+                q = ec == std::errc{} && end == value.data() + value.size() && v >= 0 && v <= 1 ? v : 0.0;
+            }
+        }
+        best = rank;
+        quality = q;
+    }
+    return quality;
 }
 
 }  // namespace bg

@@ -34,6 +34,12 @@ bool is_idempotent(http::verb method);
 // else a new random 128-bit id in hex.
 std::string request_id_for(std::string_view from_client);
 
+// RFC 9110 §12.5.1: the quality (0 to 1) an Accept value gives the media type
+// `type` ("application/json"): its most specific matching range's q
+// (type/subtype, then type/*, then */*); 1 when `accept` is empty (no Accept:
+// anything goes); 0 when no range matches.
+double accept_quality(std::string_view accept, std::string_view type);
+
 // Every value of the field `name`, in order, joined with ", " (RFC 9110 §5.3:
 // several field lines with one name are one comma-separated list); "" when absent.
 std::string combined_values(const http::fields& fields, std::string_view name);

@@ -27,12 +27,19 @@ std::optional<std::pair<adapters::http::verb, std::string>> list_merge::take_tot
     return call;
 }
 
-void list_merge::add(const adapters::page_call& call, const adapters::list_page& page)
+void list_merge::add(const adapters::page_call& asked_for, const adapters::list_page& page)
 {
     if (page.total)
         total_ = page.total;
-    const auto first = call.first;
     const std::uint64_t got = page.items.size();
+    // An upstream that ignored the paging answered the whole collection:
+    // more than asked, or past its own total from where the call began (a
+    // Veeam list that takes no Offset/Limit), or said so (CPM's bare array).
+    const bool ignored = page.whole || (asked_for.asked && got > asked_for.asked) ||
+                         (page.total && asked_for.first + got > *page.total);
+    const adapters::page_call whole{{}, 0, 0};
+    const auto& call = ignored ? whole : asked_for;
+    const auto first = call.first;
     for (std::uint64_t i = 0; i < got; ++i) {
         const auto at = first + i;
         if (at < offset_ || at >= window_end())

@@ -44,6 +44,8 @@ public:
     std::optional<std::pair<adapters::http::verb, std::string>> take_total_call();
 
     // An answer decoded: its items sit at call.first, call.first + 1, ...
+    // (or at 0, 1, ... when the answer is the whole collection: page.whole,
+    // or more items than asked, or more than its total leaves after call.first)
     void add(const adapters::page_call& call, const adapters::list_page& page);
     // An answer that says only that the collection ends before call.first.
     void past_the_end(const adapters::page_call& call);

@@ -8,8 +8,8 @@
 // action groups (Instance, User, Replication, Multi-AZ HA Cluster
 // Management) but not their paths or bodies: the paths and the list body,
 // {"Replications": [...]} (one member holding the array), are backup-sim's
-// (docs/simulators.md, "CloudBasic"); a bare JSON array is taken too. An XML
-// list is not decoded (its items are not JSON): it is relayed as it is.
+// (docs/simulators.md, "CloudBasic"); a bare JSON array is taken too. Lists
+// are always asked for in JSON (media_type()).
 #pragma once
 
 #include "adapters/adapter.hpp"
@@ -27,6 +27,9 @@ public:
     bool starts_anywhere() const override { return false; }
     std::optional<list_page> decode(const upstream_response& res) const override;
     std::vector<std::string_view> reserved_parameters() const override { return {}; }
+    // Lists are asked for in JSON: their items become the envelope's. A client
+    // that prefers XML is refused (406) rather than answered unpaged.
+    std::string_view media_type() const override { return "application/json"; }
 };
 
 // GET /replications, /instances, /users, /clusters (below the base path).

@@ -104,6 +104,7 @@ std::optional<list_page> cpm_list::decode(const upstream_response& res) const
     if (body->is_array()) {
         list_page page{body->elements(), std::nullopt};
         page.total = page.items.size();
+        page.whole = true;  // pagination off: every item, whatever page was asked
         return page;
     }
     const auto count = lists::whole_number(body->member_text("count"));
@@ -214,21 +215,57 @@ const query_support* cpm_query_at(std::string_view path)
     return nullptr;
 }
 
+namespace {
+
+// Whether `path` matches `pattern`, segment by segment; "{id}" in the pattern
+// matches a whole number.
+bool matches(std::string_view pattern, std::string_view path)
+{
+    while (!pattern.empty() && !path.empty()) {
+        const auto p_end = std::min(pattern.find('/', 1), pattern.size());
+        const auto s_end = std::min(path.find('/', 1), path.size());
+        const auto p = pattern.substr(0, p_end);
+        const auto seg = path.substr(0, s_end);
+        if (p == "/{id}") {
+            if (seg.size() < 2 || !std::all_of(seg.begin() + 1, seg.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return false;
+        } else if (p != seg) {
+            return false;
+        }
+        pattern.remove_prefix(p_end);
+        path.remove_prefix(s_end);
+    }
+    return pattern == path;
+}
+
+}  // namespace
+
 bool cpm_is_list_path(std::string_view path)
 {
-    // §1.5: "Endpoints documented with page and page_size as query parameters
-    // support pagination": chapter 3 documents them for accounts/ (3.1),
-    // accounts/backup/ (3.3) and accounts/dr/; §1.5's own sample pages
-    // policies/; users/, schedules/ and backups/ are chapter 2's other
-    // top-level lists (§1.6, §1.7 and §1.9.1 filter, order and list them).
-    // Not lists: items (".../12/"), support logs (a download), cleanup logs
-    // (CSV), the token endpoints, and the nested lists chapter 2 names without
-    // documenting page/page_size (a list that ignored them would answer the
-    // whole collection to every page, and its items would be misplaced).
-    static constexpr std::array<std::string_view, 7> paths{
-        "/accounts/", "/accounts/backup/", "/accounts/dr/", "/users/", "/schedules/", "/policies/", "/backups/",
+    // Chapter 2 lists every GET of the API; these are its collections (the
+    // others are items ".../{id}/", settings objects, downloads: support
+    // logs, the CSV cleanup and tag-scan logs and reports, the token
+    // endpoints). §1.5: "Most GET requests support automatic pagination";
+    // one that does not answers the whole list as a bare array, which the
+    // core then places from the collection's first item (list_page::whole),
+    // so a collection is safe to page whether it paginates or not.
+    static constexpr std::string_view collections[]{
+        "/accounts/", "/accounts/backup/", "/accounts/dr/", "/agents/", "/backups/", "/backups/{id}/logs/",
+        "/backups/{id}/snapshots/", "/backups/{id}/snapshots/copy_to_s3/", "/backups/{id}/snapshots/dr_initial_amis/",
+        "/backups/{id}/snapshots/dr_rds_clusters/", "/backups/{id}/snapshots/dr_rds_databases/",
+        "/backups/{id}/snapshots/dr_volumes/", "/backups/{id}/snapshots/dynamodb_tables/",
+        "/backups/{id}/snapshots/initial_amis/", "/backups/{id}/snapshots/only_amis/",
+        "/backups/{id}/snapshots/only_dr_amis/", "/backups/{id}/snapshots/rds_clusters/",
+        "/backups/{id}/snapshots/rds_databases/", "/backups/{id}/snapshots/redshift_clusters/",
+        "/backups/{id}/snapshots/volumes/", "/delegates/", "/freezer/", "/policies/", "/policies/{id}/run_times/",
+        "/policies/{id}/targets/", "/policies/{id}/targets/dynamodb_tables/", "/policies/{id}/targets/instances/",
+        "/policies/{id}/targets/instances/{id}/volumes/", "/policies/{id}/targets/rds_clusters/",
+        "/policies/{id}/targets/rds_databases/", "/policies/{id}/targets/redshift_clusters/",
+        "/policies/{id}/targets/volumes/", "/recoveries/", "/recoveries/{id}/logs/", "/regions/", "/s3_repositories/",
+        "/schedules/", "/users/", "/workers/",
     };
-    return std::find(paths.begin(), paths.end(), path) != paths.end();
+    return std::any_of(std::begin(collections), std::end(collections),
+                       [&](std::string_view c) { return matches(c, path); });
 }
 
 std::optional<std::string> cpm_error_message(const upstream_response& res)

@@ -65,8 +65,8 @@ private:
     std::uint64_t cap_;
 };
 
-// The collections that paginate (§1.5 "Endpoints documented with page and
-// page_size as query parameters"), as paths below the base path: "/users/".
+// The collections chapter 2 lists (paginated or not, §1.5), as paths below
+// the base path: "/users/", "/backups/12/snapshots/volumes/".
 bool cpm_is_list_path(std::string_view path_after_base);
 
 // What the list at `path_after_base` (a cpm_is_list_path) filters, searches

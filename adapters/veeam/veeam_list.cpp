@@ -72,9 +72,16 @@ std::optional<list_page> veeam_list::decode(const upstream_response& res) const
 veeam_collection veeam_collection_at(std::string_view path)
 {
     // Overview, "Offset Parameter" (/regions), "Limit Parameter" and "Filter
-    // Parameters" (/virtualMachines), "Sort Parameter" (/repositories);
-    // reference, "Get Collection of Users" (/users, with Offset and Limit).
-    static constexpr std::array<std::string_view, 4> paged{"/users", "/virtualMachines", "/repositories", "/regions"};
+    // Parameters" (/virtualMachines), "Sort Parameter" (/repositories),
+    // "Versioning" (/efs/policies); reference, "Get Collection of Users"
+    // (/users, with Offset and Limit), "Get Collection of EC2 Backup
+    // Policies" and the EC2 restore points (/virtualMachines/policies,
+    // /virtualMachines/restorePoints, their paths in Veeam's published
+    // reference). A collection that took no Offset would answer more than
+    // asked, or past its totalCount: the core then places it from index 0.
+    static constexpr std::array<std::string_view, 7> paged{
+        "/users", "/virtualMachines", "/repositories", "/regions", "/efs/policies", "/virtualMachines/policies",
+        "/virtualMachines/restorePoints"};
     path = without_trailing_slash(path);
     if (std::find(paged.begin(), paged.end(), path) != paged.end())
         return veeam_collection::paged;

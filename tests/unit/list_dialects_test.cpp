@@ -250,16 +250,20 @@ BOOST_AUTO_TEST_CASE(cpm_decodes_drf_pages_and_bare_arrays)
 
 BOOST_AUTO_TEST_CASE(cpm_list_paths)
 {
-    // §1.5: endpoints documented with page and page_size (chapter 3's accounts,
-    // §1.5's policies), and chapter 2's other top-level lists.
+    // Chapter 2's collections, paginated or not (§1.5), nested ones with their ids.
     for (const char* path : {"/accounts/", "/accounts/backup/", "/accounts/dr/", "/users/", "/schedules/",
-                             "/policies/", "/backups/"}) {
+                             "/policies/", "/backups/", "/recoveries/", "/s3_repositories/", "/regions/", "/agents/",
+                             "/workers/", "/backups/7/snapshots/", "/backups/7/snapshots/volumes/",
+                             "/backups/123/snapshots/rds_databases/", "/recoveries/4/logs/",
+                             "/policies/3/targets/instances/", "/policies/3/targets/instances/9/volumes/"}) {
         BOOST_TEST_CONTEXT(path) { BOOST_TEST(cpm_is_list_path(path)); }
     }
     for (const char* path : {"/policies", "/users", "/policies/12/", "/accounts/backup/3/", "/users/1/",
                              "/accounts/backup/3/snapshots/", "/system/support_logs/", "/settings/cleanup/logs/",
-                             "/token/obtain/api_key/", "/token/refresh/", "/backups/7/snapshots/", "/", "",
-                             "/POLICIES/", "//policies/", "/policies//", "/api/policies/"}) {
+                             "/token/obtain/api_key/", "/token/refresh/", "/backups/x/snapshots/",
+                             "/backups//snapshots/", "/backups/7/snapshots/volumes/5/", "/backups/7/snapshots",
+                             "/settings/proxy/", "/policies/3/options/", "/", "", "/POLICIES/", "//policies/",
+                             "/policies//", "/api/policies/"}) {
         BOOST_TEST_CONTEXT(path) { BOOST_TEST(!cpm_is_list_path(path)); }
     }
 
@@ -443,7 +447,8 @@ BOOST_AUTO_TEST_CASE(veeam_decodes_total_count_and_results)
 BOOST_AUTO_TEST_CASE(veeam_list_paths)
 {
     for (const char* path : {"/users", "/users/", "/virtualMachines", "/virtualMachines/", "/repositories",
-                             "/regions"}) {
+                             "/regions", "/efs/policies", "/virtualMachines/policies",
+                             "/virtualMachines/restorePoints"}) {
         BOOST_TEST_CONTEXT(path) { BOOST_TEST((veeam_collection_at(path) == veeam_collection::paged)); }
     }
     BOOST_TEST((veeam_collection_at("/users/roles") == veeam_collection::whole));

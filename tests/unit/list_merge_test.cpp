@@ -297,3 +297,42 @@ BOOST_AUTO_TEST_CASE(an_estimated_total_never_ends_a_walk)
                 }
     BOOST_TEST(walks == 60u);
 }
+
+// An upstream that ignored the paging answered the whole collection: its
+// items are placed from index 0, whatever the call asked. CPM says so (a bare
+// array: list_page::whole); a Veeam collection that takes no Offset answers
+// more than asked, or more than its totalCount leaves after the offset.
+BOOST_AUTO_TEST_CASE(an_answer_that_ignored_the_paging_is_the_whole_collection)
+{
+    const offset_dialect d(false);
+    const upstream up(12, 0, true);
+    const auto all = range(up, 0, 12);
+    list_page whole_page;
+    whole_page.items = all;
+    whole_page.total = 12;
+    struct row {
+        const char* what;
+        page_call call;
+        bool flagged;
+    };
+    for (const auto& r : {row{"said so", {"x", 4, 4}, true}, row{"more than asked", {"x", 4, 4}, false},
+                          row{"past its total from the offset", {"x", 4, 20}, false}}) {
+        BOOST_TEST_CONTEXT(r.what)
+        {
+            list_merge m(d, 4, 4, 20, false);
+            auto p = whole_page;
+            p.whole = r.flagged;
+            m.add(r.call, p);
+            BOOST_TEST((m.items() == std::vector<std::string_view>(all.begin() + 4, all.begin() + 8)));
+            BOOST_TEST((m.total() == std::optional<std::uint64_t>(12)));
+            BOOST_TEST((m.next_offset() == std::optional<std::uint64_t>(8)));
+        }
+    }
+    // An honest short answer is not taken for the whole collection.
+    list_merge m(d, 4, 4, 20, false);
+    list_page honest;
+    honest.items = range(up, 4, 7);
+    honest.total = 7;
+    m.add(page_call{"x", 4, 4}, honest);
+    BOOST_TEST((m.items() == range(up, 4, 7)));
+}

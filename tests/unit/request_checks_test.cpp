@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE request_checks
 #include <boost/test/unit_test.hpp>
 
+#include "gateway/http_util.hpp"
 #include "gateway/request_checks.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -162,4 +163,20 @@ BOOST_AUTO_TEST_CASE(chunked_framing_table)
             BOOST_TEST(done == r.done);
         }
     }
+}
+
+// RFC 9110 §12.5.1: the most specific matching range gives the quality.
+BOOST_AUTO_TEST_CASE(accept_quality_of_a_media_type)
+{
+    const std::string_view json = "application/json";
+    BOOST_TEST(bg::accept_quality("", json) == 1.0);
+    BOOST_TEST(bg::accept_quality("*/*", json) == 1.0);
+    BOOST_TEST(bg::accept_quality("application/*;q=0.4", json) == 0.4);
+    BOOST_TEST(bg::accept_quality("application/xml", json) == 0.0);
+    BOOST_TEST(bg::accept_quality("application/json;q=0.5, application/xml", json) == 0.5);
+    BOOST_TEST(bg::accept_quality("application/json;q=0.5, application/xml", "application/xml") == 1.0);
+    BOOST_TEST(bg::accept_quality("*/*;q=0.1, Application/JSON; charset=utf-8; q=0.9", json) == 0.9);
+    BOOST_TEST(bg::accept_quality("application/json;q=0, */*", json) == 0.0);  // refused by name
+    BOOST_TEST(bg::accept_quality("text/xml, application/*;q=0.2", json) == 0.2);
+    BOOST_TEST(bg::accept_quality("application/json;q=bogus", json) == 0.0);
 }
