@@ -72,7 +72,8 @@ settings read_settings(const options& opts) {
     settings s;
     std::map<std::string, std::size_t*, std::less<>> sizes{
         {"users", &s.sizes.users},         {"accounts", &s.sizes.accounts}, {"dr_accounts", &s.sizes.dr_accounts},
-        {"schedules", &s.sizes.schedules}, {"policies", &s.sizes.policies}, {"backups", &s.sizes.backups}};
+        {"schedules", &s.sizes.schedules}, {"policies", &s.sizes.policies}, {"backups", &s.sizes.backups},
+        {"recoveries", &s.sizes.recoveries}, {"s3_repositories", &s.sizes.s3_repositories}};
     for (const auto& [key, value] : opts.extra) {
         if (key == "api_key") s.api_key = value;
         else if (key == "versions") s.versions = version_list(value);
@@ -83,7 +84,8 @@ settings read_settings(const options& opts) {
         else
             throw std::invalid_argument("unknown option \"" + key +
                                         "\" (expected api_key, versions, max_page_size, support_logs_bytes, scheme, "
-                                        "users, accounts, dr_accounts, schedules, policies, backups)");
+                                        "users, accounts, dr_accounts, schedules, policies, backups, recoveries, "
+                                        "s3_repositories)");
     }
     if (s.max_page_size == 0) throw std::invalid_argument("option \"max_page_size\" must be at least 1");
     if (s.sizes.users == 0) throw std::invalid_argument("option \"users\" must be at least 1 (the root user)");
@@ -207,7 +209,10 @@ public:
               {"accounts", data_.accounts.rows.size()},
               {"schedules", data_.schedules.rows.size()},
               {"policies", data_.policies.rows.size()},
-              {"backups", data_.backups.rows.size()}}},
+              {"backups", data_.backups.rows.size()},
+              {"recoveries", data_.recoveries.rows.size()},
+              {"s3_repositories", data_.s3_repositories.rows.size()},
+              {"regions", data_.regions.rows.size()}}},
         };
     }
 
@@ -290,6 +295,7 @@ private:
 
     response resource_call(const request& req, const route& r, const target_parts& target, std::int64_t user_id) {
         if (r.kind == endpoint::all_accounts) return list_view(accounts_resource(), data_.accounts, nullptr, req, target);
+        if (r.kind == endpoint::backup_snapshots) return snapshots_view(r, req, target);
         table_id t = *r.table;
         bool reading = req.method() == http::verb::get || req.method() == http::verb::head;
         if (r.kind == endpoint::collection && reading) return list_view(def(t), of(t), scope(t), req, target);
@@ -358,6 +364,9 @@ private:
         case table_id::schedules: return data_.schedules;
         case table_id::policies: return data_.policies;
         case table_id::backups: return data_.backups;
+        case table_id::recoveries: return data_.recoveries;
+        case table_id::s3_repositories: return data_.s3_repositories;
+        case table_id::regions: return data_.regions;
         }
         return data_.users;
     }
@@ -370,6 +379,9 @@ private:
         case table_id::schedules: return schedules_resource();
         case table_id::policies: return policies_resource();
         case table_id::backups: return backups_resource();
+        case table_id::recoveries: return recoveries_resource();
+        case table_id::s3_repositories: return s3_repositories_resource();
+        case table_id::regions: return regions_resource();
         }
         return users_resource();
     }
@@ -398,12 +410,33 @@ private:
         return !in_scope || in_scope(it->second.value) ? &it->second : nullptr;
     }
 
+    list_context list_context_of(const request& req, const target_parts& target) const {
+        std::string origin = settings_.scheme + "://" + std::string(req[http::field::host]);
+        return {target.args, target.path, std::move(origin), settings_.max_page_size};
+    }
+
     response list_view(const resource& r, const collection& c, const row_scope& in_scope, const request& req,
                        const target_parts& target) {
-        std::string origin = settings_.scheme + "://" + std::string(req[http::field::host]);
-        list_context ctx{target.args, target.path, std::move(origin), settings_.max_page_size};
+        list_context ctx = list_context_of(req, target);
         std::shared_lock lock(mutex_);
         return list(c.rows, r.listing, in_scope, ctx);
+    }
+
+    // GET /backups/{backup_id}/snapshots/[volumes/|rds_databases/] (chapter 2,
+    // 1.1.0): an unknown backup is DRF's 404, as for the backup itself.
+    response snapshots_view(const route& r, const request& req, const target_parts& target) {
+        list_context ctx = list_context_of(req, target);
+        table rows;
+        {
+            std::shared_lock lock(mutex_);
+            const row* backup = find_row(table_id::backups, item_id(r.id));
+            if (!backup) return not_found();
+            rows = backup_snapshots(opts_.seed, backup->value);
+        }
+        row_scope of_type = nullptr;
+        if (!r.snapshot_type.empty())
+            of_type = [type = r.snapshot_type](const json::object& s) { return s.at("type").as_string() == type; };
+        return list(rows, snapshots_resource().listing, of_type, ctx);
     }
 
     response retrieve(table_id t, std::optional<std::int64_t> id) {

@@ -13,6 +13,10 @@
 #include <boost/beast/core.hpp>
 #include <openssl/evp.h>
 
+#include <map>
+#include <numeric>
+#include <set>
+
 namespace {
 
 namespace json = boost::json;
@@ -644,6 +648,280 @@ BOOST_AUTO_TEST_CASE(cleanup_logs_are_csv) {
     BOOST_TEST(csv.body.starts_with("time,account,region"));
     BOOST_TEST(sim.get("/api/settings/cleanup/logs/", t.access, "application/json").status == 406u);
     BOOST_TEST(sim.get("/api/settings/cleanup/logs/", t.access, "text/csv; version=1.0.0").status == 404u);
+}
+
+// Chapter 2 (1.0.0): GET /recoveries/ and /recoveries/{id}/, paged as section 1.5 says.
+BOOST_AUTO_TEST_CASE(recoveries_list_pages_and_items) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto all = sim.get_json("/api/recoveries/", t.access).as_array();
+    BOOST_TEST_REQUIRE(all.size() == 73u);
+    std::vector<std::int64_t> one_to_73(73);
+    std::iota(one_to_73.begin(), one_to_73.end(), 1);
+    BOOST_TEST(ids_of(all) == one_to_73);
+    for (const char* name : {"id", "backup", "policy", "account", "user", "status", "start_time", "end_time",
+                             "recovery_type"})
+        BOOST_TEST(all.at(0).as_object().contains(name), name);
+
+    // Each recovery restores a backup that exists, after it ended, and carries its policy, account and owner.
+    std::map<std::int64_t, json::object> backups;
+    auto backup_list = sim.get_json("/api/backups/", t.access);
+    for (const auto& b : backup_list.as_array()) backups.emplace(b.at("id").as_int64(), b.as_object());
+    std::string previous_start;
+    for (const auto& v : all) {
+        const auto& r = v.as_object();
+        auto b = backups.find(r.at("backup").as_int64());
+        BOOST_TEST_REQUIRE((b != backups.end()));
+        BOOST_TEST(r.at("policy") == b->second.at("policy"));
+        BOOST_TEST(r.at("account") == b->second.at("account"));
+        BOOST_TEST(r.at("user") == b->second.at("user"));
+        BOOST_TEST(r.at("start_time").as_string() > b->second.at("start_time").as_string());
+        BOOST_TEST(std::string(r.at("start_time").as_string()) >= previous_start);  // ids follow the start times
+        previous_start = r.at("start_time").as_string();
+    }
+    // The latest is still running.
+    BOOST_TEST(all.back().at("status").as_string() == "Recovery in Progress");
+    BOOST_TEST(all.back().at("end_time").is_null());
+
+    auto page = sim.get_json("/api/recoveries/?page=2&page_size=20", t.access).as_object();
+    BOOST_TEST(page.at("count").as_int64() == 73);
+    BOOST_TEST(page.at("next").as_string() == sim.origin() + "/api/recoveries/?page=3&page_size=20");
+    BOOST_TEST(page.at("previous").as_string() == sim.origin() + "/api/recoveries/?page_size=20");
+    BOOST_TEST(ids_of(page.at("results")) == std::vector<std::int64_t>(one_to_73.begin() + 20, one_to_73.begin() + 40));
+    auto last = sim.get_json("/api/recoveries/?page=4&page_size=20", t.access).as_object();
+    BOOST_TEST(last.at("results").as_array().size() == 13u);
+    BOOST_TEST(last.at("next").is_null());
+    auto beyond = sim.get("/api/recoveries/?page=5&page_size=20", t.access);
+    BOOST_TEST(beyond.status == 404u);
+    BOOST_TEST(only_error(beyond) == errors_body("detail", "Invalid page.", "not_found"));
+
+    BOOST_TEST(sim.get_json("/api/recoveries/7/", t.access) == all.at(6));
+    auto missing = sim.get("/api/recoveries/74/", t.access);
+    BOOST_TEST(missing.status == 404u);
+    BOOST_TEST(only_error(missing) == errors_body("detail", "Not found.", "not_found"));
+    // Read-only in the simulator.
+    auto removal = sim.call(verb::delete_, "/api/recoveries/7/", t.access);
+    BOOST_TEST(removal.status == 405u);
+    BOOST_TEST(removal.header("allow") == "GET, HEAD, OPTIONS");
+    BOOST_TEST(sim.call(verb::post, "/api/recoveries/", t.access, "{}").status == 405u);
+}
+
+// Sections 1.6 and 1.7 on recoveries: filters backup, policy, status; search in status;
+// ordering by id, start_time, status.
+BOOST_AUTO_TEST_CASE(recoveries_filters_search_and_ordering) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto all = sim.get_json("/api/recoveries/", t.access).as_array();
+    auto count_if = [&](auto pred) { return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), pred)); };
+
+    std::size_t failed = count_if([](const json::value& r) { return r.at("status").as_string() == "Recovery Failed"; });
+    BOOST_TEST(failed > 0u);
+    auto only_failed = sim.get_json("/api/recoveries/?status=Recovery%20Failed", t.access).as_array();
+    BOOST_TEST(only_failed.size() == failed);
+    for (const auto& r : only_failed) BOOST_TEST(r.at("status").as_string() == "Recovery Failed");
+
+    auto policy = all.at(10).at("policy").as_int64();
+    auto by_policy = sim.get_json("/api/recoveries/?policy=" + std::to_string(policy), t.access).as_array();
+    BOOST_TEST(by_policy.size() ==
+               count_if([&](const json::value& r) { return r.at("policy").as_int64() == policy; }));
+    auto backup = all.at(20).at("backup").as_int64();
+    auto by_backup = sim.get_json("/api/recoveries/?backup=" + std::to_string(backup), t.access).as_array();
+    BOOST_TEST_REQUIRE(!by_backup.empty());
+    for (const auto& r : by_backup) BOOST_TEST(r.at("backup").as_int64() == backup);
+    auto bad = sim.get("/api/recoveries/?backup=first", t.access);
+    BOOST_TEST(bad.status == 400u);
+    BOOST_TEST(only_error(bad) == errors_body("backup", "Enter a number.", "invalid"));
+
+    auto running = sim.get_json("/api/recoveries/?search=progress", t.access).as_array();
+    BOOST_TEST(ids_of(running) == std::vector<std::int64_t>{73});
+
+    auto newest_first = sim.get_json("/api/recoveries/?ordering=-start_time", t.access).as_array();
+    auto ids = ids_of(newest_first);
+    BOOST_TEST(ids.front() == 73);
+    BOOST_TEST(std::is_sorted(ids.rbegin(), ids.rend()));
+    std::vector<std::string> statuses;
+    auto by_status = sim.get_json("/api/recoveries/?ordering=status", t.access);
+    for (const auto& r : by_status.as_array()) statuses.emplace_back(r.at("status").as_string());
+    BOOST_TEST(statuses.size() == 73u);
+    BOOST_TEST(std::is_sorted(statuses.begin(), statuses.end()));
+}
+
+// Chapter 2 (1.1.0): GET /s3_repositories/ and /s3_repositories/{id}/.
+BOOST_AUTO_TEST_CASE(s3_repositories_list_pages_and_items) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto all = sim.get_json("/api/s3_repositories/", t.access).as_array();
+    BOOST_TEST_REQUIRE(all.size() == 11u);
+    for (const char* name : {"id", "name", "account", "bucket_name", "region", "description", "user"})
+        BOOST_TEST(all.at(0).as_object().contains(name), name);
+    // On backup accounts (ids 1 to 11), owned by the account's owner, in a region the account scans.
+    for (const auto& r : all) {
+        auto account = sim.get_json("/api/accounts/backup/" + std::to_string(r.at("account").as_int64()) + "/", t.access);
+        BOOST_TEST(std::to_string(r.at("user").as_int64()) == account.at("user").as_string());
+        const auto& scanned = account.at("scan_regions").as_array();
+        BOOST_TEST((std::find(scanned.begin(), scanned.end(), r.at("region")) != scanned.end()));
+    }
+    BOOST_TEST(sim.get_json("/api/s3_repositories/5/", t.access) == all.at(4));
+    BOOST_TEST(sim.get("/api/s3_repositories/12/", t.access).status == 404u);
+    BOOST_TEST(sim.call(verb::post, "/api/s3_repositories/", t.access, "{}").status == 405u);
+
+    auto first = sim.get_json("/api/s3_repositories/?page_size=4", t.access).as_object();
+    BOOST_TEST(first.at("count").as_int64() == 11);
+    BOOST_TEST(first.at("next").as_string() == sim.origin() + "/api/s3_repositories/?page=2&page_size=4");
+    BOOST_TEST(first.at("previous").is_null());
+    auto last = sim.get_json("/api/s3_repositories/?page=3&page_size=4", t.access).as_object();
+    BOOST_TEST(ids_of(last.at("results")) == (std::vector<std::int64_t>{9, 10, 11}));
+    BOOST_TEST(last.at("next").is_null());
+    BOOST_TEST(last.at("previous").as_string() == sim.origin() + "/api/s3_repositories/?page=2&page_size=4");
+    BOOST_TEST(sim.get("/api/s3_repositories/?page=4&page_size=4", t.access).status == 404u);
+
+    auto account = all.at(0).at("account").as_int64();
+    auto on_account = sim.get_json("/api/s3_repositories/?account=" + std::to_string(account), t.access).as_array();
+    BOOST_TEST_REQUIRE(!on_account.empty());
+    for (const auto& r : on_account) BOOST_TEST(r.at("account").as_int64() == account);
+    std::string name(all.at(6).at("name").as_string());
+    BOOST_TEST(ids_of(sim.get_json("/api/s3_repositories/?name=" + name, t.access)) == std::vector<std::int64_t>{7});
+    std::string bucket(all.at(2).at("bucket_name").as_string());
+    auto found = ids_of(sim.get_json("/api/s3_repositories/?search=" + bucket, t.access));
+    BOOST_TEST(found == std::vector<std::int64_t>{3});
+    std::vector<std::string> names;
+    auto by_name = sim.get_json("/api/s3_repositories/?ordering=-name", t.access);
+    for (const auto& r : by_name.as_array()) names.emplace_back(r.at("name").as_string());
+    BOOST_TEST(names.size() == 11u);
+    BOOST_TEST(std::is_sorted(names.rbegin(), names.rend()));
+}
+
+// Chapter 2 (1.1.0): GET /backups/{backup_id}/snapshots/ and the typed
+// snapshots/volumes/ and snapshots/rds_databases/: made from the backup, the same every time.
+BOOST_AUTO_TEST_CASE(a_backups_snapshots) {
+    cpm sim;
+    auto t = sim.obtain();
+    std::size_t fewest = 8, most = 0;
+    std::int64_t several = 0;  // a backup with at least 3 snapshots
+    for (std::int64_t b = 1; b <= 40; ++b) {
+        std::string base = "/api/backups/" + std::to_string(b) + "/snapshots/";
+        auto body = sim.get(base, t.access).body;
+        BOOST_TEST(sim.get(base, t.access).body == body);
+        auto all = json::parse(body).as_array();
+        fewest = std::min(fewest, all.size());
+        most = std::max(most, all.size());
+        if (all.size() >= 3 && several == 0) several = b;
+        auto ids = ids_of(all);
+        BOOST_TEST(std::is_sorted(ids.begin(), ids.end()));
+        for (const auto& s : all) {
+            BOOST_TEST(s.at("backup").as_int64() == b);
+            BOOST_TEST(s.at("id").as_int64() > (b - 1) * 8);
+            BOOST_TEST(s.at("id").as_int64() <= b * 8);
+        }
+        for (auto [path, type] : {std::pair{"volumes/", "volume"}, std::pair{"rds_databases/", "rds_database"}}) {
+            std::vector<std::int64_t> expected;
+            for (const auto& s : all)
+                if (s.at("type").as_string() == type) expected.push_back(s.at("id").as_int64());
+            auto typed = sim.get_json(base + path, t.access);
+            BOOST_TEST(ids_of(typed) == expected, base + path);
+        }
+    }
+    BOOST_TEST(fewest == 0u);
+    BOOST_TEST(most == 7u);
+    BOOST_TEST_REQUIRE(several > 0);
+
+    std::string base = "/api/backups/" + std::to_string(several) + "/snapshots/";
+    auto all = sim.get_json(base, t.access).as_array();
+    auto page = sim.get_json(base + "?page_size=2", t.access).as_object();
+    BOOST_TEST(page.at("count").as_int64() == static_cast<std::int64_t>(all.size()));
+    BOOST_TEST(page.at("next").as_string() == sim.origin() + base + "?page=2&page_size=2");
+    BOOST_TEST(page.at("results").as_array().size() == 2u);
+    auto pages = static_cast<std::int64_t>((all.size() + 1) / 2);
+    BOOST_TEST(sim.get(base + "?page=" + std::to_string(pages + 1) + "&page_size=2", t.access).status == 404u);
+    auto reversed = ids_of(sim.get_json(base + "?ordering=-id", t.access));
+    auto forward = ids_of(all);
+    BOOST_TEST(reversed == std::vector<std::int64_t>(forward.rbegin(), forward.rend()));
+
+    // An unknown backup is DRF's 404, as for the backup itself; so is one deleted.
+    auto unknown = sim.get("/api/backups/99999/snapshots/", t.access);
+    BOOST_TEST(unknown.status == 404u);
+    BOOST_TEST(only_error(unknown) == errors_body("detail", "Not found.", "not_found"));
+    BOOST_TEST(sim.get("/api/backups/abc/snapshots/volumes/", t.access).status == 404u);
+    BOOST_TEST(sim.call(verb::delete_, "/api/backups/" + std::to_string(several) + "/", t.access).status == 204u);
+    BOOST_TEST(sim.get(base, t.access).status == 404u);
+    BOOST_TEST(sim.call(verb::post, "/api/backups/1/snapshots/", t.access, "{}").status == 405u);
+}
+
+// Chapter 2 (1.0.0): GET /regions/, a list served without pagination: page and
+// page_size change nothing, not even a page past the end.
+BOOST_AUTO_TEST_CASE(regions_ignore_pagination) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto whole = sim.get("/api/regions/", t.access);
+    BOOST_TEST_REQUIRE(whole.status == 200u);
+    auto regions = json::parse(whole.body).as_array();
+    BOOST_TEST(regions.size() == 17u);
+    BOOST_TEST(regions.at(0) == (json::value{{"id", 1}, {"name", "us-east-1"}, {"description", "US East (N. Virginia)"}}));
+    for (const char* query : {"?page=2&page_size=5", "?page_size=5", "?page=99&page_size=5", "?page=last&page_size=1"}) {
+        auto paged = sim.get(std::string("/api/regions/") + query, t.access);
+        BOOST_TEST(paged.status == 200u, query);
+        BOOST_TEST(paged.body == whole.body, query);  // the bare array of every region
+    }
+    BOOST_TEST(sim.get("/api/regions/", t.access, "application/json; version=1.0.0").body == whole.body);
+    // Chapter 2 lists no /regions/{id}/: Django's own 404 page.
+    auto item = sim.get("/api/regions/1/", t.access);
+    BOOST_TEST(item.status == 404u);
+    BOOST_TEST(item.header("content-type") == "text/html");
+    // The accounts scan regions of this list.
+    std::set<std::string> names;
+    for (const auto& r : regions) names.emplace(r.at("name").as_string());
+    auto accounts = sim.get_json("/api/accounts/", t.access);
+    for (const auto& a : accounts.as_array())
+        for (const auto& r : a.at("scan_regions").as_array()) BOOST_TEST(names.contains(std::string(r.as_string())));
+}
+
+// Chapter 2: s3_repositories and a backup's snapshots are 1.1.0's new APIs, so a
+// 1.0.0 client gets 404; recoveries and regions are 1.0.0's. All need the token.
+BOOST_AUTO_TEST_CASE(new_collections_follow_the_version_history) {
+    cpm sim;
+    auto t = sim.obtain();
+    constexpr std::string_view v100 = "application/json; version=1.0.0";
+    for (const char* path : {"/api/s3_repositories/", "/api/s3_repositories/1/", "/api/backups/3/snapshots/",
+                             "/api/backups/3/snapshots/volumes/", "/api/backups/3/snapshots/rds_databases/"}) {
+        auto old = sim.get(path, t.access, v100);
+        BOOST_TEST(old.status == 404u, path);
+        BOOST_TEST(only_error(old) == errors_body("detail", "Not found.", "not_found"), path);
+        BOOST_TEST(sim.get(path, t.access).status == 200u, path);
+        BOOST_TEST(sim.get(path, t.access, "application/json").status == 200u, path);  // the latest
+        BOOST_TEST(sim.get(path, "").status == 401u, path);
+    }
+    for (const char* path : {"/api/recoveries/", "/api/recoveries/1/", "/api/regions/"}) {
+        BOOST_TEST(sim.get(path, t.access, v100).status == 200u, path);
+        BOOST_TEST(sim.get(path, t.access).status == 200u, path);
+        BOOST_TEST(sim.get(path, "").status == 401u, path);
+    }
+    auto state = json::parse(sim::test::send(sim.srv.port(), verb::get, "/__sim/state").body);
+    const auto& items = state.at("vendor_state").at("items");
+    BOOST_TEST(items.at("recoveries").as_int64() == 73);
+    BOOST_TEST(items.at("s3_repositories").as_int64() == 11);
+    BOOST_TEST(items.at("regions").as_int64() == 17);
+}
+
+// Options recoveries and s3_repositories size the new collections; the seed decides them.
+BOOST_AUTO_TEST_CASE(new_collections_follow_the_options_and_the_seed) {
+    sim::options o;
+    o.extra = {{"recoveries", "5"}, {"s3_repositories", "2"}};
+    cpm small(o);
+    auto t = small.obtain();
+    BOOST_TEST(small.get_json("/api/recoveries/", t.access).as_array().size() == 5u);
+    BOOST_TEST(small.get_json("/api/s3_repositories/", t.access).as_array().size() == 2u);
+    o.extra = {{"backups", "0"}};
+    cpm no_backups(o);
+    BOOST_TEST(no_backups.get_json("/api/recoveries/", no_backups.obtain().access).as_array().empty());
+
+    sim::options a, b;
+    b.seed = 2;
+    cpm one(a), same(a), other(b);
+    for (const char* path : {"/api/recoveries/", "/api/s3_repositories/", "/api/backups/9/snapshots/"}) {
+        auto body = [&](cpm& s) { return s.get(path, s.obtain().access).body; };
+        BOOST_TEST(body(one) == body(same), path);
+        BOOST_TEST(body(one) != body(other), path);
+    }
 }
 
 // Admin POST /__sim/reset: the seeded data is back and old tokens are gone.

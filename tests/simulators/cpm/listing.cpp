@@ -223,7 +223,7 @@ response list(const table& rows, const list_spec& spec, const row_scope& scope, 
             selected.push_back(&r);
     sort_rows(selected, spec, read_ordering(spec, ctx.args));
 
-    auto page_size = page_size_of(ctx.args, ctx.max_page_size);
+    auto page_size = spec.paginated ? page_size_of(ctx.args, ctx.max_page_size) : std::nullopt;
     if (!page_size) return json_answer(http::status::ok, json_array(selected.begin(), selected.end()));
     return one_page(selected, *page_size, ctx);
 }

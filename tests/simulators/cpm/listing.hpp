@@ -25,12 +25,15 @@ struct filter_field {
 };
 
 struct list_spec {
-    std::vector<filter_field> filters;        // exact match: ?account=1
-    std::vector<std::string_view> search;     // ?search=James (case-insensitive, every term somewhere)
-    std::vector<std::string_view> ordering;   // ?ordering=every_unit,-every_how_many
+    std::vector<filter_field> filters = {};       // exact match: ?account=1
+    std::vector<std::string_view> search = {};    // ?search=James (case-insensitive, every term somewhere)
+    std::vector<std::string_view> ordering = {};  // ?ordering=every_unit,-every_how_many
     // A field whose values sort in this order instead of alphabetically.
     std::string_view ranked_field = {};
     std::vector<std::string_view> rank = {};
+    // DRF's pagination_class: a view with none answers the bare array of
+    // everything and ignores page and page_size (/regions/).
+    bool paginated = true;
 };
 
 struct list_context {

@@ -13,6 +13,8 @@ constexpr auto opt = presence::optional;
 constexpr auto req = presence::required;
 
 field boolean(std::string_view name) { return {.name = name, .type = kind::boolean}; }
+// A field of a resource the API only reads.
+field shown(std::string_view name, kind type) { return {.name = name, .type = type, .on_create = ro, .on_update = ro}; }
 
 bool blank(const json::object& item, std::string_view name) {
     const json::value* v = item.if_contains(name);
@@ -194,6 +196,71 @@ resource make_backups() {
     };
 }
 
+// Chapter 2 (1.0.0): GET /recoveries/ and /recoveries/{id}/. A recovery is
+// made from a backup: it carries that backup's policy, account and owner.
+resource make_recoveries() {
+    return resource{
+        .label = "recovery",
+        .fields = {shown("id", kind::integer),
+                   shown("backup", kind::integer),
+                   shown("policy", kind::integer),
+                   shown("account", kind::integer),
+                   shown("user", kind::integer),
+                   shown("status", kind::text),
+                   shown("start_time", kind::datetime),
+                   shown("end_time", kind::datetime),
+                   shown("recovery_type", kind::text)},
+        .listing = {.filters = {{"backup", filter_kind::integer},
+                                {"policy", filter_kind::integer},
+                                {"status", filter_kind::text}},
+                    .search = {"status"},
+                    .ordering = {"id", "start_time", "status"}},
+    };
+}
+
+// Chapter 2 (1.1.0): GET /s3_repositories/ and /s3_repositories/{id}/.
+resource make_s3_repositories() {
+    return resource{
+        .label = "s3 repository",
+        .fields = {shown("id", kind::integer),
+                   shown("name", kind::name),
+                   shown("account", kind::integer),
+                   shown("bucket_name", kind::text),
+                   shown("region", kind::text),
+                   shown("description", kind::description),
+                   shown("user", kind::integer)},
+        .listing = {.filters = {{"account", filter_kind::integer}, {"name", filter_kind::text}},
+                    .search = {"name", "bucket_name"},
+                    .ordering = {"id", "name"}},
+    };
+}
+
+// Chapter 2 (1.1.0): GET /backups/{backup_id}/snapshots/ and its typed
+// collections (volumes/, rds_databases/): one shape, `type` tells them apart.
+resource make_snapshots() {
+    return resource{
+        .label = "snapshot",
+        .fields = {shown("id", kind::integer),
+                   shown("backup", kind::integer),
+                   shown("type", kind::text),
+                   shown("resource_id", kind::text),
+                   shown("region", kind::text),
+                   shown("status", kind::text),
+                   shown("size_gib", kind::integer),
+                   shown("created", kind::datetime)},
+        .listing = {.ordering = {"id"}},
+    };
+}
+
+// Chapter 2 (1.0.0): GET /regions/, a list without pagination.
+resource make_regions() {
+    return resource{
+        .label = "region",
+        .fields = {shown("id", kind::integer), shown("name", kind::text), shown("description", kind::text)},
+        .listing = {.paginated = false},
+    };
+}
+
 }  // namespace
 
 const resource& users_resource() {
@@ -214,6 +281,22 @@ const resource& policies_resource() {
 }
 const resource& backups_resource() {
     static const resource r = make_backups();
+    return r;
+}
+const resource& recoveries_resource() {
+    static const resource r = make_recoveries();
+    return r;
+}
+const resource& s3_repositories_resource() {
+    static const resource r = make_s3_repositories();
+    return r;
+}
+const resource& snapshots_resource() {
+    static const resource r = make_snapshots();
+    return r;
+}
+const resource& regions_resource() {
+    static const resource r = make_regions();
     return r;
 }
 

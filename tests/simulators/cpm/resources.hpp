@@ -1,9 +1,10 @@
 // CPM's resources as the simulator serves them: fields and validation
 // (schema.hpp), list options (listing.hpp), what the server fills in itself,
 // and the seeded data. The document specifies accounts in full (chapter 3);
-// users, schedules, policies and backups are built from its overview and
-// examples (sections 1.5 to 1.9) and its version history (chapter 2): the
-// choices made there are listed in docs/simulators.md, "N2WS CPM".
+// users, schedules, policies, backups, recoveries, S3 repositories, a backup's
+// snapshots and regions are built from its overview and examples (sections 1.5
+// to 1.9) and its version history (chapter 2): the choices made there are
+// listed in docs/simulators.md, "N2WS CPM".
 #pragma once
 
 #include "tests/simulators/cpm/listing.hpp"
@@ -40,6 +41,10 @@ const resource& accounts_resource();  // backup and DR accounts (is_dr_account t
 const resource& schedules_resource();
 const resource& policies_resource();
 const resource& backups_resource();
+const resource& recoveries_resource();       // read-only
+const resource& s3_repositories_resource();  // read-only (1.1.0)
+const resource& snapshots_resource();        // a backup's snapshots (1.1.0), made on request
+const resource& regions_resource();          // not paginated
 
 // The stored row: the item in field order without write-only fields, and its answer text.
 row make_row(const resource& r, const json::object& item);
@@ -60,6 +65,9 @@ struct store {
     collection schedules;
     collection policies;
     collection backups;
+    collection recoveries;
+    collection s3_repositories;
+    collection regions;
 };
 
 // Not round numbers on purpose: a client that pages must cope with a short last page.
@@ -70,10 +78,19 @@ struct seed_sizes {
     std::size_t schedules = 23;
     std::size_t policies = 137;
     std::size_t backups = 1001;
+    std::size_t recoveries = 73;
+    std::size_t s3_repositories = 11;
 };
 
-// The same seed gives the same data, item for item.
+// The same seed gives the same data, item for item. Collections added later
+// draw from random streams of their own, so the earlier ones keep their values.
 store seed_store(std::uint64_t seed, const seed_sizes& sizes);
+
+// GET /backups/{backup_id}/snapshots/ (chapter 2, 1.1.0): 0 to 7 snapshots of
+// `backup` (a backups row), made from the seed and the backup's read-only fields
+// (id, start_time, status), so every call gives the same ones; ids are
+// (backup_id - 1) * 8 + 1 onwards, so no two backups share one.
+table backup_snapshots(std::uint64_t seed, const json::object& backup);
 
 // "YYYY-MM-DDTHH:MM:SSZ", or with microseconds when `micros` (what DRF gives
 // for a timestamp the server set itself).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace sim::cpm {
 
@@ -14,30 +15,66 @@ struct table_path {
     table_id table;
 };
 
-constexpr std::array<table_path, 6> tables{{
+constexpr std::array<table_path, 9> tables{{
     {"users", table_id::users},
     {"accounts/backup", table_id::backup_accounts},
     {"accounts/dr", table_id::dr_accounts},
     {"schedules", table_id::schedules},
     {"policies", table_id::policies},
     {"backups", table_id::backups},
+    {"recoveries", table_id::recoveries},
+    {"s3_repositories", table_id::s3_repositories},
+    {"regions", table_id::regions},
 }};
 
+// Chapter 2: /s3_repositories/ is among 1.1.0's new APIs; recoveries and regions are 1.0.0's.
+std::string_view since(table_id t) { return t == table_id::s3_repositories ? "1.1.0" : "1.0.0"; }
+
+// Lists without a POST: backups are made by policies (chapter 2 lists no POST
+// /backups/), recoveries and regions have none in chapter 2 either, and the
+// simulator serves s3_repositories read-only (1.1.0's POST, PUT and DELETE are
+// not simulated).
+bool read_only(table_id t) {
+    return t == table_id::backups || t == table_id::recoveries || t == table_id::s3_repositories ||
+           t == table_id::regions;
+}
+
 route collection_route(table_id t) {
-    // Backups are made by policies, not posted (chapter 2 lists no POST /backups/).
-    if (t == table_id::backups) return {endpoint::collection, t, {}, {verb::get}};
+    if (read_only(t)) return {endpoint::collection, t, {}, {verb::get}, since(t)};
     return {endpoint::collection, t, {}, {verb::get, verb::post}};
 }
 
 route item_route(table_id t, std::string_view id) {
+    // Read only: chapter 2's DELETE /recoveries/{id}/ and 1.1.0's PUT and DELETE
+    // /s3_repositories/{id}/ are not simulated.
+    if (t == table_id::recoveries || t == table_id::s3_repositories) return {endpoint::item, t, id, {verb::get}, since(t)};
     route r{endpoint::item, t, id, {verb::get, verb::put, verb::delete_}};
     if (t == table_id::backups) r.since = "1.1.0";  // GET/PUT/DELETE /backups/{id}/ are new in 1.1.0
     return r;
 }
 
-// Under a collection's prefix: "" (the list), "{id}", "{id}/snapshots" (accounts).
+// Chapter 2, 1.1.0's new APIs: GET /backups/{backup_id}/snapshots/ and its typed
+// collections, of which the simulator has volumes/ and rds_databases/.
+std::optional<route> backup_snapshots_route(std::string_view id, std::string_view rest) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> lists{{
+        {"snapshots", ""},
+        {"snapshots/volumes", "volume"},
+        {"snapshots/rds_databases", "rds_database"},
+    }};
+    for (const auto& [path, type] : lists) {
+        if (rest != path) continue;
+        route r{endpoint::backup_snapshots, table_id::backups, id, {verb::get}, "1.1.0"};
+        r.snapshot_type = type;
+        return r;
+    }
+    return std::nullopt;
+}
+
+// Under a collection's prefix: "" (the list), "{id}", "{id}/snapshots" (accounts),
+// "{id}/snapshots[/volumes|/rds_databases]" (backups).
 std::optional<route> match_under(const table_path& t, std::string_view rest) {
     if (rest.empty()) return collection_route(t.table);
+    if (t.table == table_id::regions) return std::nullopt;  // chapter 2 lists GET /regions/ only
     auto slash = rest.find('/');
     std::string_view id = rest.substr(0, slash);
     if (id.empty() || id.find('.') != std::string_view::npos) return std::nullopt;
@@ -45,6 +82,7 @@ std::optional<route> match_under(const table_path& t, std::string_view rest) {
     if (t.table == table_id::backup_accounts || t.table == table_id::dr_accounts)
         if (rest.substr(slash + 1) == "snapshots")
             return route{endpoint::account_snapshots, t.table, id, {verb::delete_}};
+    if (t.table == table_id::backups) return backup_snapshots_route(id, rest.substr(slash + 1));
     return std::nullopt;
 }
 

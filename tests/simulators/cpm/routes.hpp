@@ -18,11 +18,22 @@ enum class endpoint {
     collection,         // GET (list), POST (create)
     item,               // GET, PUT, DELETE {id}/
     account_snapshots,  // DELETE accounts/backup/{id}/snapshots/
+    backup_snapshots,   // GET backups/{backup_id}/snapshots/[volumes/|rds_databases/]
     support_logs,       // GET system/support_logs/
     cleanup_logs,       // GET settings/cleanup/logs/
 };
 
-enum class table_id { users, backup_accounts, dr_accounts, schedules, policies, backups };
+enum class table_id {
+    users,
+    backup_accounts,
+    dr_accounts,
+    schedules,
+    policies,
+    backups,
+    recoveries,
+    s3_repositories,
+    regions,
+};
 
 struct route {
     endpoint kind;
@@ -33,6 +44,9 @@ struct route {
     // Media types an Accept header may ask for. Section 1.9.1 downloads support
     // logs with "Accept: application/json" and cleanup logs with "text/csv".
     std::vector<std::string_view> accepts = {"application/json"};
+    // backup_snapshots: the type a typed collection lists ("volume" under
+    // snapshots/volumes/), empty for every snapshot of the backup.
+    std::string_view snapshot_type = {};
 
     bool allows(http::verb v) const;
     std::string allow_header() const;  // DRF's Allow: "GET, POST, HEAD, OPTIONS"

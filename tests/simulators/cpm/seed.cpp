@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 
 namespace sim::cpm {
 
@@ -32,6 +33,29 @@ private:
 };
 
 constexpr std::int64_t seed_epoch = 1534766400;  // 2018-08-20T12:00:00Z, the day of section 1.9.1's samples
+
+// The collections seeded after the first six draw from streams of their own,
+// so that adding them changed no value seeded before.
+constexpr std::uint64_t recovery_stream = 0x7265636f76657279ull;  // "recovery"
+constexpr std::uint64_t s3_stream = 0x73335f7265706f73ull;        // "s3_repos"
+constexpr std::uint64_t snapshot_stream = 0x736e617073686f74ull;  // "snapshot"
+
+random_source stream(std::uint64_t seed, std::uint64_t salt) { return random_source(random_source(seed ^ salt).next()); }
+
+// The seconds of an iso_time() text ("2018-08-20T12:00:00Z").
+std::int64_t epoch_of(std::string_view text) {
+    std::tm tm{};
+    std::string copy(text);
+    if (!strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return seed_epoch;
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string hex(random_source& rng, int n) {
+    static constexpr std::string_view alphabet = "0123456789abcdef";
+    std::string s;
+    for (int i = 0; i < n; ++i) s.push_back(alphabet[static_cast<std::size_t>(rng.between(0, 15))]);
+    return s;
+}
 
 std::string digits(random_source& rng, int n) {
     std::string s;
@@ -76,13 +100,15 @@ void seed_users(store& s, random_source& rng, std::size_t count) {
     }
 }
 
+// The regions accounts scan and snapshots are in.
+constexpr std::array<std::string_view, 6> scanned_regions{"us-east-1",    "us-west-2",      "eu-west-1",
+                                                          "eu-central-1", "ap-southeast-2", "ca-central-1"};
+
 json::array regions(random_source& rng) {
-    static constexpr std::array<std::string_view, 6> all{"us-east-1", "us-west-2", "eu-west-1",
-                                                         "eu-central-1", "ap-southeast-2", "ca-central-1"};
     json::array out;
-    for (auto r : all)
+    for (auto r : scanned_regions)
         if (rng.percent(35)) out.emplace_back(r);
-    if (out.empty()) out.emplace_back(rng.pick(all));
+    if (out.empty()) out.emplace_back(rng.pick(scanned_regions));
     return out;
 }
 
@@ -229,7 +255,159 @@ void seed_backups(store& s, random_source& rng, const seed_sizes& sizes) {
     }
 }
 
+bool recoverable(std::string_view backup_status) {
+    return backup_status == "Backup Successful" || backup_status == "Backup Partial Success";
+}
+
+// Each recovery restores a finished backup some time after it ended; ids follow
+// the start times, as a database sequence gives them, and the latest is still running.
+void seed_recoveries(store& s, std::uint64_t seed, const seed_sizes& sizes) {
+    if (s.backups.rows.empty()) return;
+    random_source rng = stream(seed, recovery_stream);
+    static constexpr std::array<std::string_view, 4> types{"instance", "volume", "rds_database", "file_level"};
+    struct started {
+        std::int64_t at;
+        json::object item;
+    };
+    std::vector<started> drafts;
+    for (std::size_t i = 0; i < sizes.recoveries; ++i) {
+        const json::object* backup = nullptr;
+        for (int tries = 0; tries < 8 && (!backup || !recoverable(backup->at("status").as_string())); ++tries)
+            backup = &s.backups.rows.at(rng.between(1, static_cast<std::int64_t>(sizes.backups))).value;
+        const json::value& ended = backup->at("end_time");
+        std::int64_t start = epoch_of(ended.is_null() ? backup->at("start_time").as_string() : ended.as_string()) +
+                             rng.between(600, 14 * 86400);
+        auto roll = rng.between(1, 100);
+        json::object r{
+            {"backup", backup->at("id")},
+            {"policy", backup->at("policy")},
+            {"account", backup->at("account")},
+            {"user", backup->at("user")},
+            {"status", roll <= 85 ? "Recovery Successful" : (roll <= 93 ? "Recovery Partial Success" : "Recovery Failed")},
+            {"start_time", iso_time(start)},
+            {"end_time", iso_time(start + rng.between(60, 3600))},
+            {"recovery_type", rng.pick(types)},
+        };
+        drafts.push_back({start, std::move(r)});
+    }
+    std::stable_sort(drafts.begin(), drafts.end(), [](const started& a, const started& b) { return a.at < b.at; });
+    for (std::size_t i = 0; i < drafts.size(); ++i) {
+        json::object& r = drafts[i].item;
+        r["id"] = static_cast<std::int64_t>(i + 1);
+        if (i + 1 == drafts.size()) {
+            r["status"] = "Recovery in Progress";
+            r["end_time"] = nullptr;
+        }
+        s.recoveries.insert(make_row(recoveries_resource(), r));
+    }
+}
+
+// Repositories on backup accounts, in one of the regions the account scans.
+void seed_s3_repositories(store& s, std::uint64_t seed, const seed_sizes& sizes) {
+    if (sizes.accounts == 0) return;
+    random_source rng = stream(seed, s3_stream);
+    static constexpr std::array<std::string_view, 6> purposes{"long_term", "compliance", "archive",
+                                                              "dr_copies", "monthly",    "audit"};
+    for (std::size_t i = 0; i < sizes.s3_repositories; ++i) {
+        auto id = static_cast<std::int64_t>(i + 1);
+        auto account_id = rng.between(1, static_cast<std::int64_t>(sizes.accounts));
+        const json::object& account = s.accounts.rows.at(account_id).value;
+        const json::array& scanned = account.at("scan_regions").as_array();
+        std::string region(scanned.at(static_cast<std::size_t>(
+                                          rng.between(0, static_cast<std::int64_t>(scanned.size()) - 1)))
+                               .as_string());
+        std::string purpose(rng.pick(purposes));
+        std::string bucket_word = purpose;
+        std::replace(bucket_word.begin(), bucket_word.end(), '_', '-');
+        json::object r{
+            {"id", id},
+            {"name", purpose + "_" + std::to_string(id)},
+            {"account", account_id},
+            {"bucket_name", "cpm-" + bucket_word + "-" + std::string(account.at("account_number").as_string()) + "-" +
+                                std::to_string(id)},
+            {"region", region},
+            {"description", rng.percent(60) ? "Snapshot copies kept for " + bucket_word : ""},
+            {"user", std::stoll(std::string(account.at("user").as_string()))},
+        };
+        s.s3_repositories.insert(make_row(s3_repositories_resource(), r));
+    }
+}
+
+// The AWS regions; the same for every seed.
+void seed_regions(store& s) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 17> aws{{
+        {"us-east-1", "US East (N. Virginia)"},
+        {"us-east-2", "US East (Ohio)"},
+        {"us-west-1", "US West (N. California)"},
+        {"us-west-2", "US West (Oregon)"},
+        {"ca-central-1", "Canada (Central)"},
+        {"eu-central-1", "Europe (Frankfurt)"},
+        {"eu-west-1", "Europe (Ireland)"},
+        {"eu-west-2", "Europe (London)"},
+        {"eu-west-3", "Europe (Paris)"},
+        {"eu-north-1", "Europe (Stockholm)"},
+        {"ap-south-1", "Asia Pacific (Mumbai)"},
+        {"ap-northeast-1", "Asia Pacific (Tokyo)"},
+        {"ap-northeast-2", "Asia Pacific (Seoul)"},
+        {"ap-northeast-3", "Asia Pacific (Osaka)"},
+        {"ap-southeast-1", "Asia Pacific (Singapore)"},
+        {"ap-southeast-2", "Asia Pacific (Sydney)"},
+        {"sa-east-1", "South America (São Paulo)"},
+    }};
+    for (std::size_t i = 0; i < aws.size(); ++i) {
+        json::object r{{"id", static_cast<std::int64_t>(i + 1)}, {"name", aws[i].first}, {"description", aws[i].second}};
+        s.regions.insert(make_row(regions_resource(), r));
+    }
+}
+
+std::string snapshot_resource_id(random_source& rng, std::string_view type, std::int64_t backup_id) {
+    static constexpr std::array<std::string_view, 6> apps{"orders", "billing", "crm", "inventory", "auth", "reports"};
+    std::string app(rng.pick(apps));
+    if (type == "volume") return "vol-0" + hex(rng, 16);
+    if (type == "rds_database") return app + "-db-" + std::to_string(rng.between(1, 9));
+    if (type == "rds_cluster") return "aurora-" + app + "-" + std::to_string(rng.between(1, 4));
+    if (type == "dynamodb_table") return app + "_events";
+    return "redshift-" + app + "-" + std::to_string(backup_id % 5);
+}
+
 }  // namespace
+
+table backup_snapshots(std::uint64_t seed, const json::object& backup) {
+    std::int64_t backup_id = backup.at("id").as_int64();
+    random_source rng = stream(seed, snapshot_stream ^ (static_cast<std::uint64_t>(backup_id) * 0x9e3779b97f4a7c15ull));
+    std::int64_t count = rng.between(0, 7);
+    std::int64_t at = epoch_of(backup.at("start_time").as_string());
+    bool running = backup.at("status").as_string() == "Backup in Progress";
+    table out;
+    for (std::int64_t k = 0; k < count; ++k) {
+        auto roll = rng.between(1, 100);
+        std::string_view type = roll <= 55   ? "volume"
+                                : roll <= 75 ? "rds_database"
+                                : roll <= 85 ? "rds_cluster"
+                                : roll <= 93 ? "dynamodb_table"
+                                             : "redshift_cluster";
+        std::int64_t size = type == "volume"           ? rng.between(8, 2048)
+                            : type == "dynamodb_table"   ? rng.between(1, 50)
+                            : type == "redshift_cluster" ? rng.between(160, 2560)
+                                                         : rng.between(20, 1000);
+        at += rng.between(3, 90);
+        std::string resource_id = snapshot_resource_id(rng, type, backup_id);
+        std::string_view status = running && k + 1 == count ? "pending" : (rng.percent(97) ? "completed" : "error");
+        json::object snap{
+            {"id", (backup_id - 1) * 8 + k + 1},
+            {"backup", backup_id},
+            {"type", type},
+            {"resource_id", std::move(resource_id)},
+            {"region", rng.pick(scanned_regions)},
+            {"status", status},
+            {"size_gib", size},
+            {"created", iso_time(at)},
+        };
+        row r = make_row(snapshots_resource(), snap);
+        out.emplace((backup_id - 1) * 8 + k + 1, std::move(r));
+    }
+    return out;
+}
 
 store seed_store(std::uint64_t seed, const seed_sizes& sizes) {
     store s;
@@ -239,6 +417,9 @@ store seed_store(std::uint64_t seed, const seed_sizes& sizes) {
     seed_schedules(s, rng, sizes);
     seed_policies(s, rng, sizes);
     seed_backups(s, rng, sizes);
+    seed_recoveries(s, seed, sizes);
+    seed_s3_repositories(s, seed, sizes);
+    seed_regions(s);
     return s;
 }
 

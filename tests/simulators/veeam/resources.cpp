@@ -1,6 +1,8 @@
 // The collections: users (reference, "User Accounts"), virtualMachines ("EC2
-// Instances") and repositories ("Backup Repositories"), listed with the
-// overview's query parameters.
+// Instances"), repositories ("Backup Repositories"), regions ("AWS Regions"),
+// virtualMachines/policies ("EC2 Backup Policies"), efs/policies ("EFS Backup
+// Policies") and virtualMachines/restorePoints ("EC2 Restore Points"), listed
+// with the overview's query parameters.
 #include "tests/simulators/veeam/text.hpp"
 #include "tests/simulators/veeam/veeam_vendor.hpp"
 
@@ -146,5 +148,17 @@ sim::reply veeam_vendor::get_virtual_machine(call& c) { return by_id(c, virtual_
 sim::reply veeam_vendor::list_repositories(call& c) { return list(c, repository_items_, repository_spec_); }
 
 sim::reply veeam_vendor::get_repository(call& c) { return by_id(c, repositories_, repository_index_, "repository"); }
+
+// Overview, "Offset Parameter" (GET /regions?Offset=2); reference, "AWS Regions".
+sim::reply veeam_vendor::list_regions(call& c) { return list(c, region_items_, region_spec_); }
+
+// Reference, "Get Collection of EC2 Backup Policies".
+sim::reply veeam_vendor::list_ec2_policies(call& c) { return list(c, ec2_policy_items_, policy_spec_); }
+
+// Overview, "Versioning" (GET /api/v1/efs/policies); reference, "Get Collection of EFS Backup Policies".
+sim::reply veeam_vendor::list_efs_policies(call& c) { return list(c, efs_policy_items_, policy_spec_); }
+
+// Reference, "EC2 Restore Points"; SearchPattern matches the instance's name.
+sim::reply veeam_vendor::list_restore_points(call& c) { return list(c, restore_point_items_, restore_point_spec_); }
 
 }  // namespace sim::veeam

@@ -23,9 +23,10 @@ constexpr std::string_view default_users = "administrator:Password1,mfa_user:Pas
 // The revision every example sends, and "v1 (1.0-rev0)", the oldest the overview names.
 constexpr std::string_view default_api_versions = "1.0-rev0,1.7-rev0";
 
-const std::set<std::string, std::less<>> known_options{"users",       "api_versions",     "user_count",
-                                                       "vm_count",    "repository_count", "max_limit",
-                                                       "totp_window", "mfa_token_ttl",    "auth_code_ttl"};
+const std::set<std::string, std::less<>> known_options{
+    "users",            "api_versions",     "user_count",       "vm_count",
+    "repository_count", "ec2_policy_count", "efs_policy_count", "restore_point_count",
+    "max_limit",        "totp_window",      "mfa_token_ttl",    "auth_code_ttl"};
 
 std::string_view option(const sim::options& opts, std::string_view key, std::string_view fallback) {
     const auto it = opts.extra.find(std::string(key));
@@ -99,6 +100,9 @@ settings read_settings(const sim::options& opts) {
     s.user_count = static_cast<std::size_t>(number_option(opts, "user_count", 13));
     s.vm_count = static_cast<std::size_t>(number_option(opts, "vm_count", 1001));
     s.repository_count = static_cast<std::size_t>(number_option(opts, "repository_count", 37));
+    s.ec2_policy_count = static_cast<std::size_t>(number_option(opts, "ec2_policy_count", 29));
+    s.efs_policy_count = static_cast<std::size_t>(number_option(opts, "efs_policy_count", 13));
+    s.restore_point_count = static_cast<std::size_t>(number_option(opts, "restore_point_count", 211));
     s.max_limit = number_option(opts, "max_limit", 0);
     s.totp_window = static_cast<int>(number_option(opts, "totp_window", 1));
     s.ttl = {opts.access_ttl, opts.refresh_ttl, std::chrono::seconds{number_option(opts, "mfa_token_ttl", 300)},
@@ -126,7 +130,18 @@ veeam_vendor::veeam_vendor(settings s, std::uint64_t seed, const sim::clock& clo
       repository_spec_{{"name", "description", "amazonBucket", "amazonStorageFolder", "regionName", "storageClass"},
                        "name",
                        {},
-                       settings_.max_limit} {}
+                       settings_.max_limit},
+      regions_(aws_regions()),
+      ec2_policies_(seed_policies(seed, settings_.ec2_policy_count, policy_kind::ec2)),
+      efs_policies_(seed_policies(seed, settings_.efs_policy_count, policy_kind::efs)),
+      restore_points_(seed_restore_points(seed, settings_.restore_point_count, virtual_machines_)),
+      region_items_(pointers(regions_)),
+      ec2_policy_items_(pointers(ec2_policies_)),
+      efs_policy_items_(pointers(efs_policies_)),
+      restore_point_items_(pointers(restore_points_)),
+      region_spec_{{"name"}, "name", {}, settings_.max_limit},
+      policy_spec_{{"name", "priority"}, "name", {}, settings_.max_limit},
+      restore_point_spec_{{"creationTimeUtc", "vmName"}, "vmName", {}, settings_.max_limit} {}
 
 const std::vector<veeam_vendor::route>& veeam_vendor::routes() {
     using v = http::verb;
@@ -145,9 +160,14 @@ const std::vector<veeam_vendor::route>& veeam_vendor::routes() {
         {v::post, {"users", "*", "acceptMfa"}, true, &veeam_vendor::accept_mfa},
         {v::post, {"users", "*", "disableMfa"}, true, &veeam_vendor::disable_mfa},
         {v::get, {"virtualMachines"}, true, &veeam_vendor::list_virtual_machines},
+        // Collections under virtualMachines/ come before its "{id}" (a UUID never reads "policies").
+        {v::get, {"virtualMachines", "policies"}, true, &veeam_vendor::list_ec2_policies},
+        {v::get, {"virtualMachines", "restorePoints"}, true, &veeam_vendor::list_restore_points},
         {v::get, {"virtualMachines", "*"}, true, &veeam_vendor::get_virtual_machine},
         {v::get, {"repositories"}, true, &veeam_vendor::list_repositories},
         {v::get, {"repositories", "*"}, true, &veeam_vendor::get_repository},
+        {v::get, {"regions"}, true, &veeam_vendor::list_regions},
+        {v::get, {"efs", "policies"}, true, &veeam_vendor::list_efs_policies},
     };
     return table;
 }
@@ -235,6 +255,10 @@ json::object veeam_vendor::state() const {
     s["users"] = users_.size();
     s["virtualMachines"] = virtual_machines_.size();
     s["repositories"] = repositories_.size();
+    s["regions"] = regions_.size();
+    s["virtualMachinePolicies"] = ec2_policies_.size();
+    s["efsPolicies"] = efs_policies_.size();
+    s["virtualMachineRestorePoints"] = restore_points_.size();
     s["api_versions"] = json::value_from(settings_.api_versions);
     return s;
 }

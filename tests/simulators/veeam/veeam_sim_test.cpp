@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <thread>
@@ -606,6 +608,234 @@ BOOST_AUTO_TEST_CASE(options_shape_the_simulator) {
     BOOST_CHECK_THROW(sim::make_veeam(bad, clock), std::invalid_argument);
     bad.extra = {{"users", "x:y:not base32!"}};
     BOOST_CHECK_THROW(sim::make_veeam(bad, clock), std::invalid_argument);
+}
+
+BOOST_FIXTURE_TEST_SUITE(more_collections, veeam_fixture)
+
+// Overview, "Offset Parameter": GET /regions?Offset=2 lists the AWS regions from the third one.
+BOOST_AUTO_TEST_CASE(regions_as_in_the_offset_sample) {
+    const std::string access = access_token();
+    const json::object all = get_list("/api/v1/regions", access);
+    BOOST_TEST(all.at("totalCount").as_int64() == 19);
+    BOOST_REQUIRE_EQUAL(result_count(all), 19u);
+    const json::object first = all.at("results").as_array()[0].as_object();
+    BOOST_TEST((first == json::object{{"id", "6a1d46b2-8b3f-4f4e-9d0c-2b1f0e7a1c01"},
+                                      {"name", "us-east-1"},
+                                      {"displayName", "US East (N. Virginia)"}}));
+    const auto every = ids(all);
+    const json::object offset = get_list("/api/v1/regions?Offset=2", access);
+    BOOST_TEST(offset.at("totalCount").as_int64() == 19);
+    BOOST_TEST((ids(offset) == std::vector<std::string>(every.begin() + 2, every.end())));
+    BOOST_TEST((ids(get_list("/api/v1/regions?Limit=3&Offset=2", access)) ==
+                std::vector<std::string>(every.begin() + 2, every.begin() + 5)));
+
+    const auto ascending = names(get_list("/api/v1/regions?Sort=nameAsc", access));
+    BOOST_TEST(ascending.size() == 19u);
+    BOOST_TEST(std::is_sorted(ascending.begin(), ascending.end()));
+    BOOST_TEST((names(get_list("/api/v1/regions?Sort=nameDesc", access)) ==
+                std::vector<std::string>(ascending.rbegin(), ascending.rend())));
+    check_error(get("/api/v1/regions?Sort=displayNameAsc", access), 400, "BadRequest");
+
+    const json::object europe = get_list("/api/v1/regions?SearchPattern=EU-", access);
+    const auto in_europe = static_cast<std::int64_t>(
+        std::count_if(ascending.begin(), ascending.end(), [](const std::string& n) { return n.starts_with("eu-"); }));
+    BOOST_TEST(in_europe > 0);
+    BOOST_TEST(europe.at("totalCount").as_int64() == in_europe);
+    for (const auto& name : names(europe)) BOOST_TEST(name.find("eu-") != std::string::npos);
+
+    // The machines' regions are among them, with the same ids.
+    std::map<std::string, std::string> id_of;
+    for (const auto& r : all.at("results").as_array()) id_of[text(r.as_object(), "name")] = text(r.as_object(), "id");
+    const json::object machines = get_list("/api/v1/virtualMachines", access);
+    for (const auto& vm : machines.at("results").as_array()) {
+        const json::object& where = vm.at("region").as_object();
+        BOOST_TEST(id_of.at(text(where, "name")) == text(where, "id"));
+    }
+}
+
+// Reference, "Get Collection of EC2 Backup Policies"; overview, "Versioning" (GET /api/v1/efs/policies).
+BOOST_AUTO_TEST_CASE(ec2_and_efs_backup_policies) {
+    const std::string access = access_token();
+    const json::object ec2 = get_list("/api/v1/virtualMachines/policies", access);
+    const json::object efs = get_list("/api/v1/efs/policies", access);
+    BOOST_TEST(ec2.at("totalCount").as_int64() == 29);
+    BOOST_TEST(result_count(ec2) == 29u);
+    BOOST_TEST(efs.at("totalCount").as_int64() == 13);
+    BOOST_TEST(result_count(efs) == 13u);
+    for (const char* key : {"id", "name", "description", "isEnabled", "priority", "snapshotSettings"})
+        BOOST_TEST(ec2.at("results").as_array()[0].as_object().contains(key), key);
+    for (const auto& name : names(ec2)) BOOST_TEST(name.starts_with("ec2-"));
+    for (const auto& name : names(efs)) BOOST_TEST(name.starts_with("efs-"));
+    const auto ec2_ids = ids(ec2);
+    const auto efs_ids = ids(efs);
+    BOOST_TEST(std::none_of(efs_ids.begin(), efs_ids.end(), [&](const std::string& id) {
+        return std::find(ec2_ids.begin(), ec2_ids.end(), id) != ec2_ids.end();
+    }));
+
+    // Priorities are 1..N, each once; the default order is not theirs.
+    const auto priorities = [](const json::object& page) {
+        std::vector<std::int64_t> out;
+        for (const auto& p : page.at("results").as_array()) out.push_back(p.at("priority").as_int64());
+        return out;
+    };
+    std::vector<std::int64_t> one_to_29(29);
+    std::iota(one_to_29.begin(), one_to_29.end(), 1);
+    BOOST_TEST(priorities(ec2) != one_to_29);
+    BOOST_TEST(priorities(get_list("/api/v1/virtualMachines/policies?Sort=priorityAsc", access)) == one_to_29);
+    BOOST_TEST(priorities(get_list("/api/v1/virtualMachines/policies?Sort=priorityDesc&Limit=3", access)) ==
+               (std::vector<std::int64_t>{29, 28, 27}));
+    std::vector<std::int64_t> one_to_13(13);
+    std::iota(one_to_13.begin(), one_to_13.end(), 1);
+    BOOST_TEST(priorities(get_list("/api/v1/efs/policies?Sort=priorityAsc", access)) == one_to_13);
+
+    const auto sorted = names(get_list("/api/v1/virtualMachines/policies?Sort=nameAsc", access));
+    BOOST_TEST(std::is_sorted(sorted.begin(), sorted.end()));
+    BOOST_TEST((names(get_list("/api/v1/virtualMachines/policies?Sort=nameAsc&Offset=5&Limit=4", access)) ==
+                std::vector<std::string>(sorted.begin() + 5, sorted.begin() + 9)));
+    const json::object daily = get_list("/api/v1/efs/policies?SearchPattern=daily", access);
+    const auto efs_names = names(efs);
+    BOOST_TEST(daily.at("totalCount").as_int64() ==
+               std::count_if(efs_names.begin(), efs_names.end(),
+                             [](const std::string& n) { return n.find("daily") != std::string::npos; }));
+    for (const auto& name : names(daily)) BOOST_TEST(name.find("daily") != std::string::npos);
+    check_error(get("/api/v1/efs/policies?Sort=isEnabledAsc", access), 400, "BadRequest");
+}
+
+// Overview, "Resource URLs": /virtualMachines/{id} takes an instance's id (a
+// UUID); "policies" and "restorePoints" under it are collections, not ids.
+BOOST_AUTO_TEST_CASE(collections_under_virtual_machines_are_not_ids) {
+    const std::string access = access_token();
+    for (const char* path : {"/api/v1/virtualMachines/policies", "/api/v1/virtualMachines/restorePoints",
+                             "/api/v1/virtualMachines/policies/", "/api/v1/virtualMachines/restorePoints/"}) {
+        const result r = get(path, access);
+        BOOST_TEST(r.status == 200u, path);
+        BOOST_TEST(parse_object(r).contains("totalCount"), path);
+    }
+    const json::object one = get_list("/api/v1/virtualMachines?Limit=1", access).at("results").as_array()[0].as_object();
+    BOOST_TEST((parse_object(get("/api/v1/virtualMachines/" + text(one, "id"), access)) == one));
+    check_error(get("/api/v1/virtualMachines/policies/" + text(one, "id") + "/x", access), 404, "NotFound");
+    const result put = send(http::verb::put, "/api/v1/virtualMachines/restorePoints",
+                            {{"x-api-version", std::string(version)}, {"Authorization", "Bearer " + access}});
+    check_error(put, 405, "MethodNotAllowed");
+    BOOST_TEST(put.header("Allow") == "GET");
+}
+
+// Reference, "EC2 Restore Points": each belongs to a seeded instance.
+BOOST_AUTO_TEST_CASE(ec2_restore_points) {
+    const std::string access = access_token();
+    const json::object all = get_list("/api/v1/virtualMachines/restorePoints", access);
+    BOOST_TEST(all.at("totalCount").as_int64() == 211);
+    BOOST_REQUIRE_EQUAL(result_count(all), 211u);
+    const json::object machines = get_list("/api/v1/virtualMachines", access);
+    std::map<std::string, json::object> vm;
+    for (const auto& m : machines.at("results").as_array()) vm[text(m.as_object(), "id")] = m.as_object();
+    for (const auto& item : all.at("results").as_array()) {
+        const json::object& rp = item.as_object();
+        const auto it = vm.find(text(rp, "vmId"));
+        BOOST_REQUIRE(it != vm.end());
+        BOOST_TEST(text(rp, "vmName") == text(it->second, "name"));
+        BOOST_TEST(text(rp, "regionName") == text(it->second.at("region").as_object(), "name"));
+        const std::string type = text(rp, "type");
+        BOOST_TEST((type == "Snapshot" || type == "Backup" || type == "Archive"));
+        BOOST_TEST(text(rp, "creationTimeUtc").size() == std::string("2024-06-01T00:00:00Z").size());
+    }
+
+    const auto times = [](const json::object& page) {
+        std::vector<std::string> out;
+        for (const auto& p : page.at("results").as_array()) out.push_back(text(p.as_object(), "creationTimeUtc"));
+        return out;
+    };
+    const auto default_order = times(all);
+    BOOST_TEST(!std::is_sorted(default_order.begin(), default_order.end()));
+    const auto oldest_first = times(get_list("/api/v1/virtualMachines/restorePoints?Sort=creationTimeUtcAsc", access));
+    BOOST_TEST(oldest_first.size() == 211u);
+    BOOST_TEST(std::is_sorted(oldest_first.begin(), oldest_first.end()));
+    const auto newest = times(get_list("/api/v1/virtualMachines/restorePoints?Sort=creationTimeUtcDesc&Limit=5", access));
+    BOOST_TEST((newest == std::vector<std::string>(oldest_first.rbegin(), oldest_first.rbegin() + 5)));
+
+    const json::object by_vm =
+        get_list("/api/v1/virtualMachines/restorePoints?Sort=vmNameAsc&Sort=creationTimeUtcDesc", access);
+    const auto vm_names = [](const json::object& page) {
+        std::vector<std::string> out;
+        for (const auto& p : page.at("results").as_array()) out.push_back(text(p.as_object(), "vmName"));
+        return out;
+    };
+    const auto sorted_names = vm_names(by_vm);
+    BOOST_TEST(std::is_sorted(sorted_names.begin(), sorted_names.end()));
+    const auto by_vm_times = times(by_vm);
+    for (std::size_t i = 1; i < sorted_names.size(); ++i)
+        if (sorted_names[i] == sorted_names[i - 1]) BOOST_TEST(by_vm_times[i - 1] >= by_vm_times[i]);
+
+    const json::object ubuntu = get_list("/api/v1/virtualMachines/restorePoints?SearchPattern=UBUNTU", access);
+    const auto matched = static_cast<std::int64_t>(ubuntu.at("results").as_array().size());
+    BOOST_TEST(matched > 0);
+    BOOST_TEST(matched < 211);
+    BOOST_TEST(ubuntu.at("totalCount").as_int64() == matched);
+    for (const auto& name : vm_names(ubuntu)) BOOST_TEST(name.find("ubuntu") != std::string::npos);
+    const auto ubuntu_ids = ids(ubuntu);
+    BOOST_TEST((ids(get_list("/api/v1/virtualMachines/restorePoints?SearchPattern=ubuntu&Offset=3&Limit=2", access)) ==
+                std::vector<std::string>(ubuntu_ids.begin() + 3, ubuntu_ids.begin() + 5)));
+    const json::object past = get_list("/api/v1/virtualMachines/restorePoints?Offset=211", access);
+    BOOST_TEST(past.at("totalCount").as_int64() == 211);
+    BOOST_TEST(result_count(past) == 0u);
+    check_error(get("/api/v1/virtualMachines/restorePoints?Sort=typeAsc", access), 400, "BadRequest");
+    check_error(get("/api/v1/virtualMachines/restorePoints?Limit=-2", access), 400, "BadRequest");
+}
+
+// Overview, "Versioning" and reference, every operation: x-api-version and the bearer, as everywhere.
+BOOST_AUTO_TEST_CASE(new_collections_need_a_version_and_a_bearer) {
+    const std::string access = access_token();
+    for (const char* path : {"/api/v1/regions", "/api/v1/virtualMachines/policies", "/api/v1/efs/policies",
+                             "/api/v1/virtualMachines/restorePoints"}) {
+        check_error(send(http::verb::get, path, {{"x-api-version", std::string(version)}}), 401, "AccessDenied");
+        check_error(send(http::verb::get, path, {{"Authorization", "Bearer " + access}}), 400, "BadRequest");
+        check_error(send(http::verb::get, path, {{"x-api-version", "1.8-rev0"}, {"Authorization", "Bearer " + access}}),
+                    400, "BadRequest");
+        BOOST_TEST(send(http::verb::get, path, {{"x-api-version", "1.0-rev0"}, {"Authorization", "Bearer " + access}})
+                       .status == 200u);
+    }
+    BOOST_TEST(stats().unauthorized == 4u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Options: the sizes of the new collections, and max_limit caps them too.
+BOOST_AUTO_TEST_CASE(new_collections_follow_the_options) {
+    sim::options o = test_options();
+    o.extra = {{"max_limit", "4"}, {"ec2_policy_count", "6"}, {"efs_policy_count", "0"}, {"restore_point_count", "9"}};
+    veeam_fixture f(o);
+    const std::string access = f.access_token();
+    const json::object regions = f.get_list("/api/v1/regions?Limit=-1", access);
+    BOOST_TEST(regions.at("totalCount").as_int64() == 19);
+    BOOST_TEST(result_count(regions) == 4u);
+    const json::object policies = f.get_list("/api/v1/virtualMachines/policies?Limit=10", access);
+    BOOST_TEST(policies.at("totalCount").as_int64() == 6);
+    BOOST_TEST(result_count(policies) == 4u);
+    BOOST_TEST(result_count(f.get_list("/api/v1/virtualMachines/policies?Offset=4", access)) == 2u);
+    BOOST_TEST(f.get_list("/api/v1/efs/policies", access).at("totalCount").as_int64() == 0);
+    const json::object points = f.get_list("/api/v1/virtualMachines/restorePoints", access);
+    BOOST_TEST(points.at("totalCount").as_int64() == 9);
+    BOOST_TEST(result_count(points) == 4u);
+
+    o.extra = {{"vm_count", "0"}};
+    veeam_fixture no_machines(o);
+    BOOST_TEST(no_machines.get_list("/api/v1/virtualMachines/restorePoints", no_machines.access_token())
+                   .at("totalCount")
+                   .as_int64() == 0);
+}
+
+// Same seed, same policies and restore points; another seed, others. Regions are AWS's, whatever the seed.
+BOOST_AUTO_TEST_CASE(new_collections_follow_the_seed) {
+    veeam_fixture a(test_options(7));
+    veeam_fixture b(test_options(7));
+    veeam_fixture c(test_options(8));
+    for (const char* path : {"/api/v1/virtualMachines/policies", "/api/v1/efs/policies",
+                             "/api/v1/virtualMachines/restorePoints?Limit=20"}) {
+        const auto page = [&](veeam_fixture& f) { return f.get_list(path, f.access_token()); };
+        BOOST_TEST((page(a) == page(b)), path);
+        BOOST_TEST((ids(page(a)) != ids(page(c))), path);
+    }
+    BOOST_TEST((a.get_list("/api/v1/regions", a.access_token()) == c.get_list("/api/v1/regions", c.access_token())));
 }
 
 // vendor.hpp: handle() is called from several server threads at once.

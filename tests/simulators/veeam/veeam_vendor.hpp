@@ -1,6 +1,7 @@
 // The Veeam simulator's vendor class, shared by veeam.cpp (settings, routing,
 // bearer checks), token_endpoint.cpp (POST/DELETE /api/v1/token) and
-// resources.cpp (users, virtualMachines, repositories).
+// resources.cpp (users, virtualMachines, repositories, regions, EC2 and EFS
+// policies, EC2 restore points).
 #pragma once
 
 #include "tests/simulators/common/vendor.hpp"
@@ -27,6 +28,9 @@ struct settings {
     std::size_t user_count = 13;
     std::size_t vm_count = 1001;
     std::size_t repository_count = 37;
+    std::size_t ec2_policy_count = 29;
+    std::size_t efs_policy_count = 13;
+    std::size_t restore_point_count = 211;
     std::int64_t max_limit = 0;
     int totp_window = 1;
     lifetimes ttl;
@@ -98,6 +102,10 @@ private:
     sim::reply get_virtual_machine(call& c);
     sim::reply list_repositories(call& c);
     sim::reply get_repository(call& c);
+    sim::reply list_regions(call& c);
+    sim::reply list_ec2_policies(call& c);
+    sim::reply list_efs_policies(call& c);
+    sim::reply list_restore_points(call& c);
     sim::reply list(call& c, const std::vector<const boost::json::object*>& items, const collection_spec& spec);
 
     const settings settings_;
@@ -114,6 +122,17 @@ private:
     const collection_spec users_spec_;
     const collection_spec vm_spec_;
     const collection_spec repository_spec_;
+    const std::vector<boost::json::object> regions_;
+    const std::vector<boost::json::object> ec2_policies_;
+    const std::vector<boost::json::object> efs_policies_;
+    const std::vector<boost::json::object> restore_points_;
+    const std::vector<const boost::json::object*> region_items_;
+    const std::vector<const boost::json::object*> ec2_policy_items_;
+    const std::vector<const boost::json::object*> efs_policy_items_;
+    const std::vector<const boost::json::object*> restore_point_items_;
+    const collection_spec region_spec_;
+    const collection_spec policy_spec_;  // EC2 and EFS policies alike
+    const collection_spec restore_point_spec_;
 
     std::atomic<std::uint64_t> mfa_challenges_{0};
     std::atomic<std::uint64_t> ignored_parameters_{0};
