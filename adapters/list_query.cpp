@@ -73,7 +73,8 @@ std::optional<gateway_error> check_filter(const field_filter& f, const query_sup
         for (const auto& k : s.filters)
             fields.push_back(k.field);
         return bad_query("query parameter '" + f.parameter + "': " + where(backend) + "cannot filter " +
-                         collection_of(s) + " by '" + f.field + "'; it filters by: " + joined(fields));
+                         collection_of(s) + " by '" + f.field + "'" +
+                         (fields.empty() ? std::string("; it filters by no field") : "; it filters by: " + joined(fields)));
     }
     if ((ops & static_cast<unsigned>(f.op)) == 0)
         return bad_query("query parameter '" + f.parameter + "': " + where(backend) + "filters " +

@@ -195,6 +195,74 @@ BOOST_AUTO_TEST_CASE(boundaries)
     }
 }
 
+// Every collection the vendors' documents list is a list, not only the seven
+// paths of the first wave: walked in the three styles against its largest
+// window, with no vendor host in any link (CPM's own absolute next points at
+// the vendor). CPM's /regions/ does not paginate: it answers the whole bare
+// array to every page, and the gateway pages it itself.
+BOOST_AUTO_TEST_CASE(every_documented_collection_is_a_list)
+{
+    env e;
+    std::string snapshots;  // of the first backup that has some (backup-sim: 0 to 7 each)
+    const auto backups = e.page("/cpm/backups/?limit=10");
+    for (const auto& b : backups.at("items").as_array()) {
+        const auto path = "/cpm/backups/" + boost::json::serialize(b.at("id")) + "/snapshots/";
+        if (e.page(path).at("total").to_number<std::uint64_t>() > 2) {
+            snapshots = path;
+            break;
+        }
+    }
+    BOOST_REQUIRE(!snapshots.empty());
+    const std::vector<std::string> paths{
+        "/cpm/recoveries/",  "/cpm/s3_repositories/", "/cpm/regions/", snapshots, "/veeam/regions",
+        "/veeam/efs/policies", "/veeam/virtualMachines/policies", "/veeam/virtualMachines/restorePoints"};
+    const std::vector<std::string> hosts{e.sim.base_url("cpm"), e.sim.base_url("veeam")};
+    for (const auto& path : paths) {
+        BOOST_TEST_CONTEXT(path)
+        {
+            const auto first = e.get(with_query(path, "offset=0&limit=60"));
+            BOOST_REQUIRE_MESSAGE(first.status == 200u, first.body);
+            const auto total = first.json().at("total").to_number<std::uint64_t>();
+            BOOST_TEST(total > 0u);
+            const auto reference = walk(e, with_query(path, "offset=0&limit=60"), total, 60);
+            BOOST_TEST(std::set<std::string>(reference.begin(), reference.end()).size() == total);
+            for (const std::string style : {"page=1&page_size=7", "offset=0&limit=7", "Offset=0&Limit=7"})
+                BOOST_TEST((walk(e, with_query(path, style), total, 7) == reference), style);
+            const auto second = e.get(with_query(path, "page=2&page_size=3"));
+            for (const auto& host : hosts)
+                BOOST_TEST(second.body.find(host) == std::string::npos, second.body.substr(0, 300));
+        }
+    }
+    // The vendor's own answer to a page of /regions/ is the whole bare array.
+    const auto relayed = e.get("/cpm/regions/?page=2&page_size=5");
+    BOOST_TEST(relayed.json().at("items").as_array().size() == 5u);
+    const auto last = e.sim.state("cpm").at("last_request").as_object();
+    BOOST_TEST(std::string(last.at("target").as_string()).find("page=") != std::string::npos);
+}
+
+// CloudBasic answers XML or JSON by Accept: a list is asked for in JSON and
+// answered as the envelope; a client preferring XML gets a 406, not an
+// unpaged XML list. Items keep XML when asked.
+BOOST_AUTO_TEST_CASE(cloudbasic_lists_are_json_or_406)
+{
+    env e;
+    for (const char* accept : {"Accept: */*", "Accept: application/json", "Accept: application/xml;q=0.5, */*"}) {
+        const auto r = e.get("/cloudbasic/replications?limit=3", {"-H", accept});
+        BOOST_TEST(r.status == 200u, accept);
+        BOOST_TEST(r.json().at("items").as_array().size() == 3u);
+    }
+    for (const char* accept : {"Accept: application/xml", "Accept: text/xml", "Accept: application/json;q=0.5, application/xml"}) {
+        const auto r = e.get("/cloudbasic/replications?limit=3", {"-H", accept});
+        BOOST_TEST(r.status == 406u, accept);
+        BOOST_TEST(r.header("Content-Type") == "application/problem+json");
+        const std::string detail(r.json().at("detail").as_string());
+        BOOST_TEST(detail.find("application/json only") != std::string::npos, detail);
+    }
+    const auto item = e.get("/cloudbasic/replications/rep-0001", {"-H", "Accept: application/xml"});
+    BOOST_TEST(item.status == 200u);
+    BOOST_TEST(item.header("Content-Type").find("xml") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(other_parameters_are_forwarded_in_order)
 {
     env e;
