@@ -104,8 +104,9 @@ std::optional<gateway_error> check_query(const list_query& q, const query_suppor
 {
     if (!support) {
         if (q.has_language()) {
-            const std::string_view name = !q.sort.empty() ? "sort" : q.search ? "q" : q.filters.front().parameter;
-            return bad_query("query parameter '" + std::string(name) + "': backend '" + std::string(backend) +
+            // (A std::string: the ?: of a literal and a std::string is a temporary string.)
+            const std::string name = !q.sort.empty() ? "sort" : q.search ? "q" : q.filters.front().parameter;
+            return bad_query("query parameter '" + name + "': backend '" + std::string(backend) +
                              "' cannot sort, search or filter this list");
         }
         if (strict && !q.native.empty())
@@ -138,8 +139,8 @@ std::optional<gateway_error> check_query(const list_query& q, const query_suppor
 std::optional<gateway_error> check_clash(const list_query& q, const vendor_params& translated,
                                          std::string_view backend)
 {
-    for (const auto& [name, value] : q.native) {
-        (void)value;
+    for (const auto& native : q.native) {
+        const std::string& name = native.first;
         const auto it = std::find_if(translated.begin(), translated.end(),
                                      [&](const auto& p) { return p.first == name; });
         if (it != translated.end())
