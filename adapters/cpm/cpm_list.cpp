@@ -52,6 +52,27 @@ std::optional<page_cover> fewest_pages(std::uint64_t offset, std::uint64_t limit
     return best;
 }
 
+// Whether `path` matches `pattern`, segment by segment; "{id}" in the pattern
+// matches a whole number.
+bool matches(std::string_view pattern, std::string_view path)
+{
+    while (!pattern.empty() && !path.empty()) {
+        const auto p_end = std::min(pattern.find('/', 1), pattern.size());
+        const auto s_end = std::min(path.find('/', 1), path.size());
+        const auto p = pattern.substr(0, p_end);
+        const auto seg = path.substr(0, s_end);
+        if (p == "/{id}") {
+            if (seg.size() < 2 || !std::all_of(seg.begin() + 1, seg.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return false;
+        } else if (p != seg) {
+            return false;
+        }
+        pattern.remove_prefix(p_end);
+        path.remove_prefix(s_end);
+    }
+    return pattern == path;
+}
+
 bool is_detail_key(std::string_view key) { return key == "detail" || key == "non_field_errors"; }
 
 }  // namespace
@@ -200,7 +221,29 @@ const query_support* cpm_query_at(std::string_view path)
         .search_in = "status, description",
         .filters = {{.field = "policy"}, {.field = "account"}, {.field = "user"}, {.field = "status"}, {.field = "is_frozen", .boolean = true}},
         .native = {"policy", "account", "user", "status", "is_frozen", "search", "ordering"}};
-    static const std::array<std::pair<std::string_view, const query_support*>, 7> table{{
+    // Chapter 2's 1.0.0 and 1.1.0 collections; fields as above.
+    static const query_support recoveries{.collection = "/recoveries/",
+                                          .source = "n2ws-cpm-rest-api.txt §1.6-1.7, chapter 2",
+                                          .sort_keys = 3,
+                                          .sort_fields = {"id", "start_time", "status"},
+                                          .search = true,
+                                          .search_in = "status",
+                                          .filters = {{.field = "backup"}, {.field = "policy"}, {.field = "status"}},
+                                          .native = {"backup", "policy", "status", "search", "ordering"}};
+    static const query_support s3_repositories{.collection = "/s3_repositories/",
+                                               .source = "n2ws-cpm-rest-api.txt §1.6-1.7, chapter 2",
+                                               .sort_keys = 2,
+                                               .sort_fields = {"id", "name"},
+                                               .search = true,
+                                               .search_in = "name, bucket_name",
+                                               .filters = {{.field = "account"}, {.field = "name"}},
+                                               .native = {"account", "name", "search", "ordering"}};
+    static const query_support snapshots{.collection = "/backups/{id}/snapshots/",
+                                         .source = "n2ws-cpm-rest-api.txt §1.7, chapter 2",
+                                         .sort_keys = 1,
+                                         .sort_fields = {"id"},
+                                         .native = {"ordering"}};
+    static const std::array<std::pair<std::string_view, const query_support*>, 12> table{{
         {"/accounts/", &all_accounts},
         {"/accounts/backup/", &backup_accounts},
         {"/accounts/dr/", &dr_accounts},
@@ -208,37 +251,17 @@ const query_support* cpm_query_at(std::string_view path)
         {"/schedules/", &schedules},
         {"/policies/", &policies},
         {"/backups/", &backups},
+        {"/recoveries/", &recoveries},
+        {"/s3_repositories/", &s3_repositories},
+        {"/backups/{id}/snapshots/", &snapshots},
+        {"/backups/{id}/snapshots/volumes/", &snapshots},
+        {"/backups/{id}/snapshots/rds_databases/", &snapshots},
     }};
-    for (const auto& [at, support] : table)
-        if (at == path)
+    for (const auto& [pattern, support] : table)
+        if (matches(pattern, path))
             return support;
     return nullptr;
 }
-
-namespace {
-
-// Whether `path` matches `pattern`, segment by segment; "{id}" in the pattern
-// matches a whole number.
-bool matches(std::string_view pattern, std::string_view path)
-{
-    while (!pattern.empty() && !path.empty()) {
-        const auto p_end = std::min(pattern.find('/', 1), pattern.size());
-        const auto s_end = std::min(path.find('/', 1), path.size());
-        const auto p = pattern.substr(0, p_end);
-        const auto seg = path.substr(0, s_end);
-        if (p == "/{id}") {
-            if (seg.size() < 2 || !std::all_of(seg.begin() + 1, seg.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                return false;
-        } else if (p != seg) {
-            return false;
-        }
-        pattern.remove_prefix(p_end);
-        path.remove_prefix(s_end);
-    }
-    return pattern == path;
-}
-
-}  // namespace
 
 bool cpm_is_list_path(std::string_view path)
 {

@@ -311,6 +311,16 @@ BOOST_AUTO_TEST_CASE(unknown_parameters_under_strict_and_passthrough)
 BOOST_AUTO_TEST_CASE(the_vendor_sees_its_own_dialect)
 {
     env e;
+    // A chapter 2 collection with its own table: the filter and the order hold.
+    const auto failed = e.page("/cpm/recoveries/?filter[status]=Recovery+Failed&sort=-start_time&limit=60");
+    const auto& items = failed.at("items").as_array();
+    BOOST_TEST(!items.empty());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        BOOST_TEST(items[i].at("status").as_string() == "Recovery Failed");
+        if (i > 0)
+            BOOST_TEST(items[i - 1].at("start_time").as_string() >= items[i].at("start_time").as_string());
+    }
+    BOOST_TEST(failed.at("total").to_number<std::size_t>() == items.size());
     e.page("/cpm/policies/?sort=name,-generations&q=db&filter[account]=2&limit=5");
     const std::string cpm(e.sim.state("cpm").at("last_request").at("target").as_string());
     BOOST_TEST(cpm.find("ordering=name%2C-generations%2Cid&search=db&account=2") != std::string::npos, cpm);

@@ -153,6 +153,20 @@ BOOST_AUTO_TEST_CASE(cpm_accounts_take_what_section_3_1_2_lists)
     BOOST_TEST(checked("color=blue", s, false).empty());  // query: passthrough
 }
 
+BOOST_AUTO_TEST_CASE(cpm_chapter_2_collections_have_their_tables)
+{
+    const auto* recoveries = adapters::cpm_query_at("/recoveries/");
+    BOOST_REQUIRE(recoveries);
+    BOOST_TEST(checked("sort=-start_time&filter[status]=Recovery+Failed&q=partial&backup=3", recoveries).empty());
+    const auto* snapshots = adapters::cpm_query_at("/backups/12/snapshots/volumes/");
+    BOOST_REQUIRE(snapshots);
+    BOOST_TEST(checked("sort=-id", snapshots).empty());
+    BOOST_TEST(has(checked("q=x", snapshots), "no free-text search on /backups/{id}/snapshots/"));
+    BOOST_TEST(!adapters::cpm_query_at("/backups/x/snapshots/"));
+    BOOST_TEST(!adapters::cpm_query_at("/regions/"));  // chapter 2 lists no parameter
+    BOOST_TEST(adapters::cpm_query_at("/s3_repositories/")->search);
+}
+
 BOOST_AUTO_TEST_CASE(cpm_booleans_are_true_or_false)
 {
     const auto* s = adapters::cpm_query_at("/policies/");
