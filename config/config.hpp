@@ -119,6 +119,22 @@ struct upstream_timeouts {
     duration idle{60'000};     // a pooled connection unused this long is closed
 };
 
+// Retries of idempotent requests (docs/resilience.md).
+struct retry_settings {
+    unsigned attempts = 2;            // in all, the first included; 1: no retry
+    duration backoff_base{100};       // full jitter: a wait drawn in [0, min(cap, base·2^(n-1)))
+    duration backoff_cap{2'000};
+    unsigned budget_percent = 20;     // retries in flight at most this share of requests in flight,
+    unsigned budget_min = 3;          // plus this many
+};
+
+// The circuit breaker (docs/resilience.md).
+struct breaker_settings {
+    unsigned failures = 5;            // consecutive failures that open it; 0: no breaker
+    duration open_for{5'000};         // the first open period; doubled on each failed probe
+    duration open_max{300'000};       // up to this
+};
+
 // base_url split once at load time.
 struct upstream_url {
     std::string scheme;     // "http" or "https"
@@ -144,6 +160,8 @@ struct backend {
     // document lists for that collection is refused with 400;
     // `query: passthrough`: such parameters go to the vendor unchecked.
     bool query_strict = true;
+    retry_settings retries;
+    breaker_settings circuit_breaker;
     origin where;
 };
 

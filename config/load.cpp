@@ -330,6 +330,41 @@ upstream_timeouts read_timeouts(yaml_reader& r, const node_ref& at)
     return t;
 }
 
+retry_settings read_retries(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"attempts", "backoff_base", "backoff_cap", "budget_percent", "budget_min"});
+    retry_settings t;
+    if (auto n = f.find("attempts")) {
+        t.attempts = static_cast<unsigned>(r.unsigned_int(*n, 10));
+        if (t.attempts == 0)
+            r.fail(*n, "expected at least 1 attempt (1: no retry)" + r.got(*n));
+    }
+    if (auto n = f.find("backoff_base"))
+        t.backoff_base = r.time(*n);
+    if (auto n = f.find("backoff_cap"))
+        t.backoff_cap = r.time(*n);
+    if (auto n = f.find("budget_percent"))
+        t.budget_percent = static_cast<unsigned>(r.unsigned_int(*n, 100));
+    if (auto n = f.find("budget_min"))
+        t.budget_min = static_cast<unsigned>(r.unsigned_int(*n, 1000));
+    return t;
+}
+
+breaker_settings read_breaker(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"failures", "open_for", "open_max"});
+    breaker_settings t;
+    if (auto n = f.find("failures"))
+        t.failures = static_cast<unsigned>(r.unsigned_int(*n, 1000));
+    if (auto n = f.find("open_for"))
+        t.open_for = r.time(*n);
+    if (auto n = f.find("open_max"))
+        t.open_max = r.time(*n);
+    if (t.open_for.count() <= 0 || t.open_max < t.open_for)
+        r.fail(at, "expected 0 < open_for <= open_max");
+    return t;
+}
+
 void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
 {
     b.base_url = r.non_empty_text(at, "an http:// or https:// URL");
@@ -342,7 +377,7 @@ void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
 backend read_backend(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"name", "type", "base_url", "api_version", "headers", "credentials", "options", "tls",
-                           "timeouts", "max_idle_connections", "query"});
+                           "timeouts", "max_idle_connections", "query", "retries", "circuit_breaker"});
     backend b;
     b.where = origin_of(at);
     b.name = read_backend_name(r, f.require("name", "a backend name"));
@@ -368,6 +403,10 @@ backend read_backend(yaml_reader& r, const node_ref& at)
             r.fail(*n, "expected strict or passthrough" + r.got(*n));
         b.query_strict = mode == "strict";
     }
+    if (auto n = f.find("retries"))
+        b.retries = read_retries(r, *n);
+    if (auto n = f.find("circuit_breaker"))
+        b.circuit_breaker = read_breaker(r, *n);
     return b;
 }
 

@@ -38,6 +38,7 @@ constexpr errc_info info_of(errc code)
     case errc::upstream_bad_response: return {502, "upstream-bad-response", "Upstream sent an invalid response", s::upstream, false};
     case errc::upstream_auth_failed:  return {502, "upstream-auth-failed", "Upstream login failed", s::upstream, true};
     case errc::overloaded:            return {503, "overloaded", "Gateway overloaded", s::internal, true};
+    case errc::circuit_open:          return {503, "circuit-open", "Circuit open", s::upstream, true};
     case errc::upstream_timeout:      return {504, "upstream-timeout", "Upstream timeout", s::upstream, true};
     case errc::upstream_error:        return {502, "upstream-error", "Upstream error", s::upstream, false};
     case errc::internal:              return {500, "internal", "Internal gateway error", s::internal, false};

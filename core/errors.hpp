@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace bg {
 
@@ -30,6 +32,7 @@ enum class errc {
     upstream_bad_response, // 502 the upstream sent something that is not HTTP
     upstream_auth_failed,  // 502 the gateway could not obtain a credential for the upstream
     overloaded,            // 503 too many connections or requests; or shutting down
+    circuit_open,          // 503 the backend's circuit breaker is open: nothing is sent to it
     upstream_timeout,      // 504 no response from the upstream within timeouts.request
     upstream_error,        // the upstream's own error answer (status >= 400): its status, its message as title
     internal,              // 500 a bug: logged with the request id
@@ -44,6 +47,9 @@ struct gateway_error {
     // The upstream's own status and body, when the error is the upstream's.
     std::optional<unsigned> upstream_status;
     std::optional<boost::json::value> upstream_body;
+    // Header fields the answer carries (the vendor's Retry-After and Allow,
+    // the breaker's Retry-After).
+    std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 unsigned status_of(errc code);

@@ -36,6 +36,7 @@
 #include "gateway/relay.hpp"
 #include "gateway/request_checks.hpp"
 #include "gateway/request_ctx.hpp"
+#include "gateway/resilience.hpp"
 #include "gateway/upstream.hpp"
 #include "gateway/worker.hpp"
 
@@ -67,6 +68,8 @@ public:
     awaitable<bool> run(request_ctx& ctx)
     {
         if (admit(ctx)) {
+            auto& health = *w_.rt().health[ctx.backend_index];
+            health.request_started();
             normalize(ctx);
             if (ctx.dialect)
                 co_await proxy_list(ctx);
@@ -74,6 +77,7 @@ public:
                 co_await proxy_buffered(ctx);
             else
                 co_await proxy_streamed(ctx);
+            health.request_ended();
         }
         // 10: the problem a phase left, answered; then the access-log line,
         // written here and only here.
@@ -246,6 +250,8 @@ private:
         ctx.adapter->build_request(req);
         auto upstream_calls = w_.client_for(ctx.backend_index);
         auto result = co_await send_with_credentials(ctx, req, upstream_calls);
+        if (may_retry(ctx, req, result))
+            co_await retry_buffered(ctx, req, upstream_calls, result);
         if (auto* e = std::get_if<gateway_error>(&result)) {
             ctx.fail(std::move(*e), ctx.client_keep_alive);
             co_return;
@@ -262,13 +268,90 @@ private:
     awaitable<exchange_result> send_with_credentials(request_ctx& ctx, http::request<http::string_body>& req,
                                                      pool_client& upstream_calls)
     {
-        if (auto e = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls))
+        auto& health = *w_.rt().health[ctx.backend_index];
+        milliseconds wait{0};
+        const auto admitted = health.admit(wait);
+        if (admitted == backend_health::admission::refused)
+            co_return circuit_open(ctx, wait);
+        const bool probe = admitted == backend_health::admission::probe;
+        if (auto e = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls)) {
+            health.record(outcome_of_error(*e) != outcome::success, probe);
             co_return std::move(*e);
+        }
         ++ctx.attempts;
         auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(ctx.backend_index), req, wire_head_);
         if (std::holds_alternative<gateway_error>(result))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        health.record(outcome_of(result) != outcome::success, probe);
         co_return result;
+    }
+
+    static outcome outcome_of(const exchange_result& r)
+    {
+        if (const auto* e = std::get_if<gateway_error>(&r))
+            return outcome_of_error(*e);
+        return outcome_of_status(std::get<upstream_exchange>(r).parser->get().result_int());
+    }
+
+    // The breaker's refusal: nothing was sent.
+    gateway_error circuit_open(const request_ctx& ctx, milliseconds wait) const
+    {
+        const auto seconds = (wait.count() + 999) / 1000;
+        gateway_error e{errc::circuit_open,
+                        "backend '" + ctx.backend->name + "' failed " +
+                            std::to_string(ctx.backend->circuit_breaker.failures) +
+                            " times in a row: its circuit breaker is open and nothing is sent to it; retry in " +
+                            std::to_string(seconds) + " s",
+                        {}, {}};
+        e.headers.emplace_back("Retry-After", std::to_string(seconds));
+        return e;
+    }
+
+    // Whether the first exchange's outcome may be cured by another: an
+    // idempotent request (RFC 9110 §9.2.2: a POST may have started a job),
+    // a retryable outcome, attempts left.
+    bool may_retry(const request_ctx& ctx, const http::request_header<>& req, const exchange_result& r) const
+    {
+        return ctx.backend->retries.attempts > 1 && is_idempotent(req.method()) &&
+               outcome_of(r) == outcome::retryable;
+    }
+
+    // The retries of a buffered request whose first exchange (`result`)
+    // failed in a way a retry may cure: each after a full-jitter backoff, or
+    // the vendor's Retry-After when longer, never past the request's deadline,
+    // within the backend's retry budget. `result` ends as the last exchange:
+    // the one to answer (a failure is answered as the vendor gave it, its
+    // Retry-After included).
+    awaitable<void> retry_buffered(request_ctx& ctx, http::request<http::string_body>& req, pool_client& calls,
+                                   exchange_result& result)
+    {
+        auto& health = *w_.rt().health[ctx.backend_index];
+        const auto& settings = ctx.backend->retries;
+        const auto deadline = ctx.log.started() + ctx.backend->timeouts.request;
+        for (unsigned attempt = 2; attempt <= settings.attempts; ++attempt) {
+            auto wait = backoff(settings, attempt - 1, jitter_random());
+            auto* ex = std::get_if<upstream_exchange>(&result);
+            if (ex) {
+                const auto said = ex->parser->get()[http::field::retry_after];
+                if (const auto after = parse_retry_after(said, std::chrono::system_clock::now()))
+                    wait = std::max(wait, *after);
+            }
+            if (steady::now() + wait >= deadline || !health.try_start_retry())
+                co_return;  // answered as it is
+            if (ex) {
+                // The failed answer read and dropped (its connection reused).
+                auto drained = co_await read_small_answer(ctx, *ex);
+                (void)drained;
+            }
+            if (wait.count() > 0) {
+                asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+                co_await timer.async_wait(use_tuple);
+            }
+            result = co_await send_with_credentials(ctx, req, calls);
+            health.retry_ended();
+            if (outcome_of(result) != outcome::retryable)
+                co_return;
+        }
     }
 
     // A request head with no body, as a request with an (empty) string body.
@@ -359,15 +442,26 @@ private:
     // A request whose body streams: it cannot be replayed or signed whole.
     awaitable<void> proxy_streamed(request_ctx& ctx)
     {
-        const bool continued = co_await continue_body(ctx);
-        if (!continued)
+        auto& health = *w_.rt().health[ctx.backend_index];
+        milliseconds wait{0};
+        const auto admitted = health.admit(wait);
+        if (admitted == backend_health::admission::refused) {
+            ctx.fail(circuit_open(ctx, wait), false);  // the body is not read: close after the answer
             co_return;
+        }
+        const bool probe = admitted == backend_health::admission::probe;
+        const bool continued = co_await continue_body(ctx);
+        if (!continued) {
+            health.record(false, probe);
+            co_return;
+        }
         const auto& backend = *ctx.backend;
         http::request_parser<http::buffer_body> parser{std::move(ctx.parser)};
         auto& req = parser.get();
         ctx.adapter->build_request(req);
         auto upstream_calls = w_.client_for(ctx.backend_index);
         if (auto e = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls)) {
+            health.record(false, probe);
             ctx.fail(std::move(*e), false);
             co_return;
         }
@@ -375,6 +469,7 @@ private:
         // risk a pooled one the upstream has just closed.
         auto acquired = co_await w_.pool(ctx.backend_index).connect();
         if (auto* e = std::get_if<gateway_error>(&acquired)) {
+            health.record(true, probe);
             ctx.fail(std::move(*e), false);
             co_return;
         }
@@ -389,14 +484,17 @@ private:
             [&](auto& up) { return down_.relay_request(up, parser, serializer, limits, checked); }, conn->stream);
         ctx.log.bytes_in = relayed.bytes;
         if (relayed.failed == relay_side::in) {
+            health.record(false, probe);
             body_failed(ctx, relayed.ec);
             co_return;
         }
         if (relayed.failed == relay_side::out) {
+            health.record(true, probe);
             ctx.fail(upstream_error(backend, relayed.ec, false), false);
             co_return;
         }
         auto result = co_await read_response_head(w_.deadlines(), conn, backend, ctx.head_request);
+        health.record(outcome_of(result) != outcome::success, probe);
         if (auto* e = std::get_if<gateway_error>(&result)) {
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
             ctx.fail(std::move(*e), false);
@@ -493,6 +591,10 @@ private:
                         res.result_int(), {}};
         if (!res.body().empty())
             e.upstream_body = upstream_body_value(res.body());
+        // The vendor's headers that carry meaning for the client.
+        for (const auto field : {http::field::retry_after, http::field::allow})
+            if (const auto it = res.find(field); it != res.end())
+                e.headers.emplace_back(std::string(it->name_string()), std::string(it->value()));
         const auto message = ctx.adapter->error_message(res);
         ctx.fail(std::move(e), keep_alive, message ? *message : std::string(res.reason()));
     }
@@ -800,14 +902,14 @@ private:
         }
         ctx.attempts += static_cast<unsigned>(round.size());
         if (round.size() == 1) {  // the usual case: no coroutine or timer of its own
-            co_await fetch_one(*round.front(), ctx.backend_index);
+            co_await fetch_one(*round.front(), ctx);
             co_return;
         }
         auto executor = co_await asio::this_coro::executor;
         asio::steady_timer done(executor, asio::steady_timer::time_point::max());
         std::size_t pending = round.size();
         for (auto* job : round) {
-            asio::co_spawn(executor, fetch_one(*job, ctx.backend_index), [&](std::exception_ptr) {
+            asio::co_spawn(executor, fetch_one(*job, ctx), [&](std::exception_ptr) {
                 if (--pending == 0)
                     done.cancel();
             });
@@ -818,23 +920,65 @@ private:
 
     // Sends a list call with the adapter's credentials; after an upstream 401
     // once more with new ones (a GET or HEAD is safe to replay).
-    awaitable<void> fetch_one(list_job& job, std::size_t backend_index)
+    // ... and, as for any GET, once more (or as retries.attempts says) after a
+    // failure a retry may cure, within the deadline and the retry budget;
+    // nothing when the backend's breaker is open.
+    awaitable<void> fetch_one(list_job& job, const request_ctx& ctx)
     {
+        const auto backend_index = ctx.backend_index;
         auto& adapter = *w_.rt().adapters[backend_index];
+        auto& health = *w_.rt().health[backend_index];
+        const auto& settings = ctx.backend->retries;
+        const auto deadline = ctx.log.started() + ctx.backend->timeouts.request;
         auto upstream = w_.client_for(backend_index, true);
-        for (int attempt = 0; attempt < 2; ++attempt) {
+        bool replayed = false;
+        bool in_retry = false;
+        for (unsigned retries = 0;;) {
+            milliseconds wait{0};
+            const auto admitted = health.admit(wait);
+            if (admitted == backend_health::admission::refused) {
+                job.result = circuit_open(ctx, wait);
+                break;
+            }
+            const bool probe = admitted == backend_health::admission::probe;
             if (auto e = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream)) {
+                health.record(outcome_of_error(*e) != outcome::success, probe);
                 job.result = std::move(*e);
-                co_return;
+                break;
             }
             job.result = co_await upstream.send(job.request);
+            const auto result = outcome_of(job.result);
+            health.record(result != outcome::success, probe);
+            if (std::exchange(in_retry, false))
+                health.retry_ended();
             const auto* res = std::get_if<adapters::upstream_response>(&job.result);
-            if (!res || res->result() != http::status::unauthorized || !adapter.renews_credentials())
-                co_return;
+            if (result == outcome::retryable && retries + 1 < settings.attempts) {
+                wait = backoff(settings, retries + 1, jitter_random());
+                if (res)
+                    if (const auto after = parse_retry_after((*res)[http::field::retry_after],
+                                                             std::chrono::system_clock::now()))
+                        wait = std::max(wait, *after);
+                if (steady::now() + wait < deadline && health.try_start_retry()) {
+                    ++retries;
+                    in_retry = true;
+                    asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+                    co_await timer.async_wait(use_tuple);
+                    continue;
+                }
+            }
+            if (replayed || !res || res->result() != http::status::unauthorized || !adapter.renews_credentials())
+                break;
             adapter.credentials_rejected(job.request);
-            if (attempt == 0)
-                w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+            w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
+            replayed = true;
         }
+    }
+
+    static outcome outcome_of(const adapters::upstream_result& r)
+    {
+        if (const auto* e = std::get_if<gateway_error>(&r))
+            return outcome_of_error(*e);
+        return outcome_of_status(std::get<adapters::upstream_response>(r).result_int());
     }
 
     awaitable<void> write_envelope(request_ctx& ctx, const page_answer& a, const page_window& w)
@@ -891,6 +1035,11 @@ private:
         res.set(http::field::cache_control, "no-store");
         if (p.error.code == errc::unauthorized)
             res.set(http::field::www_authenticate, www_authenticate_challenge);
+        for (const auto& [name, value] : p.error.headers)
+            res.set(name, value);
+        // Every 429 and 503 says when to come back (DESIGN.md).
+        if ((status == 429 || status == 503) && res.find(http::field::retry_after) == res.end())
+            res.set(http::field::retry_after, "1");
         res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title);
         co_await write_whole(ctx, res, p.error.upstream_status.value_or(0), p.keep_alive);
     }

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "gateway/client_auth.hpp"
 #include "gateway/log.hpp"
+#include "gateway/resilience.hpp"
 #include "gateway/upstream.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -26,6 +27,7 @@ struct runtime {
     client_auth auth;
     std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
     std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
+    std::vector<std::unique_ptr<backend_health>> health;       // by backend index: retry budget, breaker
     // The adapters' auxiliary origins (token endpoints), by backend index;
     // null when the adapter has none. Each has a backend of its own (its URL,
     // TLS verified with the system's trust store, the backend's timeouts).

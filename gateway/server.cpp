@@ -254,6 +254,31 @@ std::string server::metrics_text() const
            sum(&metrics::upstream_replays));
     metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
     metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
+    // Per backend (docs/resilience.md): one family at a time, every backend in it.
+    const auto& backends = rt_->cfg->backends;
+    auto per_backend = [&](const char* name, const char* type, const char* help, auto value) {
+        out += "# HELP "; out += name; out += ' '; out += help; out += '\n';
+        out += "# TYPE "; out += name; out += ' '; out += type; out += '\n';
+        for (std::size_t i = 0; i < backends.size(); ++i) {
+            out += name;
+            out += "{backend=\"" + backends[i].name + "\"} ";  // names are [A-Za-z0-9._-]: no escaping
+            out += std::to_string(value(*rt_->health[i])) + '\n';
+        }
+    };
+    per_backend("gateway_backend_requests_in_flight", "gauge", "Requests to the backend being handled.",
+                [](const backend_health& h) { return h.in_flight(); });
+    per_backend("gateway_backend_retries_total", "counter", "Upstream exchanges retried after a retryable failure.",
+                [](const backend_health& h) { return h.retries(); });
+    per_backend("gateway_backend_retries_denied_total", "counter",
+                "Retries not made because the backend's retry budget was spent.",
+                [](const backend_health& h) { return h.retries_denied(); });
+    per_backend("gateway_backend_circuit_state", "gauge", "Circuit breaker: 0 closed, 1 open, 2 half-open.",
+                [](const backend_health& h) { return static_cast<std::uint64_t>(h.current()); });
+    per_backend("gateway_backend_circuit_opened_total", "counter", "Times the circuit breaker opened.",
+                [](const backend_health& h) { return h.opened(); });
+    per_backend("gateway_backend_circuit_refused_total", "counter",
+                "Requests answered 503 circuit-open without reaching the backend.",
+                [](const backend_health& h) { return h.refused(); });
     return out;
 }
 

@@ -295,6 +295,15 @@ BOOST_AUTO_TEST_CASE(minimal_example_takes_the_defaults)
     BOOST_TEST(!b.tls.pin_sha256.has_value());
     BOOST_TEST(b.timeouts.connect.count() == 2'000);
     BOOST_TEST(b.timeouts.idle.count() == 60'000);
+    BOOST_TEST(b.query_strict);
+    BOOST_TEST(b.retries.attempts == 2u);
+    BOOST_TEST(b.retries.backoff_base.count() == 100);
+    BOOST_TEST(b.retries.backoff_cap.count() == 2'000);
+    BOOST_TEST(b.retries.budget_percent == 20u);
+    BOOST_TEST(b.retries.budget_min == 3u);
+    BOOST_TEST(b.circuit_breaker.failures == 5u);
+    BOOST_TEST(b.circuit_breaker.open_for.count() == 5'000);
+    BOOST_TEST(b.circuit_breaker.open_max.count() == 300'000);
     BOOST_TEST(b.api_version == "");
     BOOST_TEST(b.headers.empty());
     BOOST_TEST(b.options.empty());
@@ -701,6 +710,37 @@ BOOST_AUTO_TEST_CASE(rejects_an_invalid_variable_name)
 {
     auto yaml = std::string("listen: {port: \"${GW-PORT}\"}\n");
     expect_load_error(yaml, "listen.port", "listen", "invalid environment variable name 'GW-PORT'");
+}
+
+BOOST_AUTO_TEST_CASE(reads_query_retries_and_the_circuit_breaker)
+{
+    const auto c = load(listen_plain + one_backend +
+                        "    query: passthrough\n"
+                        "    retries: {attempts: 3, backoff_base: 50ms, backoff_cap: 1s, budget_percent: 10, "
+                        "budget_min: 1}\n"
+                        "    circuit_breaker: {failures: 0, open_for: 2s, open_max: 1m}\n");
+    const auto& b = c.backends.at(0);
+    BOOST_TEST(!b.query_strict);
+    BOOST_TEST(b.retries.attempts == 3u);
+    BOOST_TEST(b.retries.backoff_base.count() == 50);
+    BOOST_TEST(b.retries.backoff_cap.count() == 1'000);
+    BOOST_TEST(b.retries.budget_percent == 10u);
+    BOOST_TEST(b.retries.budget_min == 1u);
+    BOOST_TEST(b.circuit_breaker.failures == 0u);
+    BOOST_TEST(b.circuit_breaker.open_for.count() == 2'000);
+    BOOST_TEST(b.circuit_breaker.open_max.count() == 60'000);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_bad_query_retries_and_breaker_settings)
+{
+    expect_load_error(listen_plain + one_backend + "    query: loose\n", "backends[0].query", "loose",
+                      "expected strict or passthrough, got 'loose'");
+    expect_load_error(listen_plain + one_backend + "    retries: {attempts: 0}\n", "backends[0].retries.attempts",
+                      "attempts", "expected at least 1 attempt");
+    expect_load_error(listen_plain + one_backend + "    retries: {tries: 3}\n", "backends[0].retries", "tries",
+                      "tries");
+    expect_load_error(listen_plain + one_backend + "    circuit_breaker: {open_for: 10s, open_max: 5s}\n",
+                      "backends[0].circuit_breaker", "circuit_breaker", "expected 0 < open_for <= open_max");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_a_port_out_of_range)

@@ -76,6 +76,30 @@ std::optional<fault> parse_fault(const json::object& body, std::string& why) {
         }
         f.reset = reset->as_bool();
     }
+    if (const auto* after = body.if_contains("after")) {
+        if (!after->is_bool() || !f.reset) {
+            why = "\"after\" is a boolean, with \"reset\"";
+            return std::nullopt;
+        }
+        f.after = after->as_bool();
+    }
+    if (const auto* retry_after = body.if_contains("retry_after")) {
+        if (retry_after->is_int64() && retry_after->as_int64() >= 0)
+            f.retry_after = std::to_string(retry_after->as_int64());
+        else if (retry_after->is_string() && !retry_after->as_string().empty())
+            f.retry_after = std::string(retry_after->as_string());
+        else {
+            why = "\"retry_after\" must be seconds (an integer >= 0) or an HTTP-date (a string)";
+            return std::nullopt;
+        }
+    }
+    if (const auto* one_in = body.if_contains("one_in")) {
+        if (!one_in->is_int64() || one_in->as_int64() < 1) {
+            why = "\"one_in\" must be an integer >= 1";
+            return std::nullopt;
+        }
+        f.one_in = static_cast<std::uint64_t>(one_in->as_int64());
+    }
     if (f.status && f.reset) {
         why = "\"status\" and \"reset\" exclude each other";
         return std::nullopt;

@@ -134,12 +134,15 @@ private:
 
     void apply(const detail::fault_action& action) {
         if (action.reset) {
+            if (action.after) (void)call_vendor();  // it ran (a job may have started); its answer is lost
             state_.record(std::move(req_));
             return derived().reset_connection();
         }
         if (action.status) {
             state_.record(std::move(req_));
-            return send(json_response(*action.status, json::object{{"fault", "injected"}}));
+            auto res = json_response(*action.status, json::object{{"fault", "injected"}});
+            if (!action.retry_after.empty()) res.set(http::field::retry_after, action.retry_after);
+            return send(std::move(res));
         }
         reply rep = call_vendor();
         state_.record(std::move(req_));

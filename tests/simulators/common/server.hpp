@@ -29,6 +29,10 @@ struct server_options {
 //   POST /__sim/faults   {"count":N, "status":500|503}   the next N requests answer that status
 //                        {"count":N, "delay_ms":D}       the next N requests are answered D ms late
 //                        {"count":N, "reset":true}       the next N requests get the connection reset
+//                                                        (after the request was read; with "after":true, after
+//                                                        the vendor ran it: the ambiguous case, a job started)
+//                        "retry_after": 2 | "<HTTP-date>" with "status": a Retry-After header on the answer
+//                        "one_in": K                      of the N requests covered, the 1st, (K+1)th, ... are faulted
 //   POST /__sim/expire   vendor::expire_all()
 //   POST /__sim/reset    vendor::reset(), counters and faults cleared
 //   POST /__sim/clock    {"advance_seconds":N}  moves the shared clock forward

@@ -25,7 +25,9 @@ fault_action server_state::take_fault() {
     std::lock_guard lock(mutex_);
     if (faults_.empty()) return {};
     fault& front = faults_.front();
-    fault_action action{front.status, front.delay, front.reset};
+    fault_action action;
+    if (front.covered++ % front.one_in == 0)
+        action = fault_action{front.status, front.delay, front.reset, front.after, front.retry_after};
     if (--front.remaining == 0) faults_.pop_front();
     has_faults_.store(!faults_.empty(), std::memory_order_release);
     return action;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 
 namespace sim::detail {
 
@@ -20,14 +21,20 @@ struct fault {
     std::optional<unsigned> status;
     std::chrono::milliseconds delay{0};
     bool reset = false;
+    bool after = false;               // reset: after the vendor ran the request (its answer lost)
+    std::string retry_after;          // on an injected status: a Retry-After header ("2" or an HTTP-date)
+    std::uint64_t one_in = 1;         // of the requests the entry covers, the 1st, (1+K)th, ... get it
+    std::uint64_t covered = 0;        // requests the entry has covered so far
 };
 
 // What one request gets: an optional delay, then an injected status, a reset
-// connection, or (neither) the vendor's own answer.
+// connection (before or after the vendor ran it), or (none) the vendor's own answer.
 struct fault_action {
     std::optional<unsigned> status;
     std::chrono::milliseconds delay{0};
     bool reset = false;
+    bool after = false;
+    std::string retry_after;
 };
 
 class server_state {

@@ -34,6 +34,7 @@ class echo_vendor : public sim::vendor {
 public:
     std::string_view name() const override { return "echo"; }
     sim::reply handle(const sim::request& req) override {
+        ++handled;
         if (req.target() == "/throw") throw std::runtime_error("broken on purpose");
         sim::response res{http::status::ok, 11};
         res.set(http::field::content_type, "text/plain");
@@ -50,6 +51,7 @@ public:
     void reset() override { ++resets; }
 
     std::uint64_t stream_size = 0;
+    std::atomic<int> handled{0};  // requests the vendor itself answered
     std::atomic<int> expired{0};
     std::atomic<int> resets{0};
 };
@@ -176,6 +178,43 @@ BOOST_AUTO_TEST_CASE(a_reset_fault_drops_the_connection) {
     BOOST_CHECK_THROW(f.get("/x"), boost::system::system_error);
     BOOST_TEST(f.get("/x").status == 200u);
     BOOST_TEST(f.requests() == 2u);
+}
+
+// The ambiguous case: the vendor ran the request, then the connection reset.
+BOOST_AUTO_TEST_CASE(a_reset_after_the_vendor_ran_the_request) {
+    fixture f;
+    f.admin(http::verb::post, "faults", R"({"count":1,"reset":true})");
+    BOOST_CHECK_THROW(f.get("/before"), boost::system::system_error);
+    BOOST_TEST(f.vendor.handled == 0);
+    f.admin(http::verb::post, "faults", R"({"count":1,"reset":true,"after":true})");
+    BOOST_CHECK_THROW(f.get("/after"), boost::system::system_error);
+    BOOST_TEST(f.vendor.handled == 1);
+    BOOST_TEST(f.admin(http::verb::post, "faults", R"({"count":1,"after":true,"status":503})").status == 400u);
+}
+
+// Retry-After in both forms (RFC 9110 §10.2.3) on an injected status.
+BOOST_AUTO_TEST_CASE(a_status_fault_may_say_retry_after) {
+    fixture f;
+    f.admin(http::verb::post, "faults", R"({"count":1,"status":503,"retry_after":3})");
+    f.admin(http::verb::post, "faults", R"({"count":1,"status":429,"retry_after":"Wed, 21 Oct 2026 07:28:00 GMT"})");
+    f.admin(http::verb::post, "faults", R"({"count":1,"status":503})");
+    BOOST_TEST(f.get("/x").header("Retry-After") == "3");
+    BOOST_TEST(f.get("/x").header("Retry-After") == "Wed, 21 Oct 2026 07:28:00 GMT");
+    BOOST_TEST(f.get("/x").header("Retry-After") == "");
+    for (const char* body : {R"({"count":1,"status":503,"retry_after":-1})", R"({"count":1,"status":503,"retry_after":""})",
+                             R"({"count":1,"status":503,"one_in":0})"})
+        BOOST_TEST(f.admin(http::verb::post, "faults", body).status == 400u, body);
+}
+
+// One request in K: the 1st, (K+1)th, ... of the requests the entry covers.
+BOOST_AUTO_TEST_CASE(a_fault_one_request_in_k) {
+    fixture f;
+    f.admin(http::verb::post, "faults", R"({"count":9,"status":503,"one_in":3})");
+    std::string seen;
+    for (int i = 0; i < 10; ++i)
+        seen += f.get("/x").status == 503u ? 'F' : '.';
+    BOOST_TEST(seen == "F..F..F...");
+    BOOST_TEST(f.state().at("pending_faults").as_int64() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(expire_reset_and_clock_reach_the_vendor_and_the_clock) {

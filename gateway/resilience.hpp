@@ -1,0 +1,106 @@
+// What keeps a failing vendor from being hammered and a flaky one from
+// failing clients (docs/resilience.md): which upstream outcomes are failures
+// and which a retry may cure, the retry's wait (full-jitter backoff, the
+// vendor's Retry-After), and, per backend and shared by every thread, the
+// retry budget and the circuit breaker. Pure but for the clock passed in:
+// tests/unit/resilience_test.cpp drives it.
+#pragma once
+
+#include "config/config.hpp"
+#include "core/errors.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bg {
+
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// An upstream outcome as the breaker and the retries see it.
+enum class outcome {
+    success,    // an answer that says nothing bad of the vendor (2xx-4xx but 429)
+    retryable,  // connect failure, reset or close before an answer, 429, 502, 503, 504
+    failure,    // the vendor failed, but a retry would not cure it: a timeout, another 5xx
+};
+outcome outcome_of_status(unsigned status);
+outcome outcome_of_error(const gateway_error& e);
+
+// RFC 9110 §10.2.3 Retry-After: delay-seconds, or an HTTP-date (IMF-fixdate,
+// RFC 850 or asctime, as §5.6.7 asks a recipient to take), as a wait from
+// `now` (0 for a date past). nullopt when it is neither.
+std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+// The wait before retry number `retry` (1 for the first): full jitter, a
+// uniform draw in [0, min(cap, base·2^(retry-1))) made from `random`.
+milliseconds backoff(const config::retry_settings& s, unsigned retry, std::uint64_t random);
+// A random number for backoff() (a per-thread generator).
+std::uint64_t jitter_random();
+
+// One backend's shared state: requests in flight, retries in flight (the
+// budget) and the circuit breaker. One per backend for the process; every
+// member is safe to call from any thread. The closed breaker's check is one
+// atomic load.
+class backend_health {
+public:
+    using clock_fn = steady::time_point (*)();
+    // `now`: the clock (tests pass their own).
+    backend_health(const config::retry_settings& retries, const config::breaker_settings& breaker,
+                   clock_fn now = &steady::now);
+
+    // Every request to the backend, from admission to its answer.
+    void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+    void request_ended() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+    std::uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+    // A retry may start when retries in flight stay within budget_percent of
+    // the requests in flight plus budget_min; then retry_ended() when it is over.
+    bool try_start_retry();
+    void retry_ended() { retries_in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+    // The breaker, before each upstream exchange.
+    enum class admission {
+        allowed,  // closed
+        probe,    // the one exchange let through after an open period (record() its outcome)
+        refused,  // open (or a probe is out): answer 503 circuit-open with Retry-After `wait`
+    };
+    admission admit(milliseconds& wait);
+    // After each exchange that was admitted: `failed` (outcome retryable or
+    // failure); `probe`: it was the probe. (A probe whose outcome is never
+    // recorded, its client gone, is replaced after probe_grace.)
+    void record(bool failed, bool probe);
+    static constexpr milliseconds probe_grace{30'000};
+
+    enum class state { closed, open, half_open };
+    state current() const { return state_.load(std::memory_order_acquire); }
+    // Counts for /metrics.
+    std::uint64_t opened() const { return opened_.load(std::memory_order_relaxed); }
+    std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+    std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+    std::uint64_t retries_denied() const { return retries_denied_.load(std::memory_order_relaxed); }
+
+private:
+    void open_locked(steady::time_point now, milliseconds period);
+
+    const clock_fn now_;
+    const config::retry_settings retry_;
+    const config::breaker_settings breaker_;
+    std::atomic<std::uint64_t> in_flight_{0};
+    std::atomic<std::uint64_t> retries_in_flight_{0};
+    std::atomic<state> state_{state::closed};
+    std::atomic<unsigned> consecutive_failures_{0};
+    std::mutex mutex_;  // the open/half-open transitions and the fields below
+    steady::time_point open_until_{};
+    milliseconds open_period_{0};
+    std::atomic<std::uint64_t> opened_{0};
+    std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> retries_{0};
+    std::atomic<std::uint64_t> retries_denied_{0};
+};
+
+}  // namespace bg
