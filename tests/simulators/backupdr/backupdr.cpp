@@ -1,6 +1,7 @@
 // The vendor: one request's phases are route (token endpoint, login, or an
 // authenticated API) → authenticate (bearer token + session, section 3.7) →
-// serve (resource_api.cpp). One mutex guards all state.
+// serve (resource_api.cpp). One mutex guards all state. The job starts
+// (POST .../application/{id}/backup) are counted in state()'s jobs_started.
 #include "tests/simulators/backupdr/backupdr.hpp"
 
 #include "tests/simulators/backupdr/credentials.hpp"
@@ -162,6 +163,20 @@ reply backupdr_vendor::serve(const request& req, const boost::urls::url_view& ur
         ++stats().logouts;
         return no_content();
     }
+    // Section 3.1: POST also performs "an operation on a resource": an
+    // on-demand backup of an application, .../application/{id}/backup.
+    constexpr std::string_view app_prefix = "application/";
+    constexpr std::string_view backup_suffix = "/backup";
+    if (rest.size() > app_prefix.size() + backup_suffix.size() && rest.starts_with(app_prefix) &&
+        rest.ends_with(backup_suffix)) {
+        const std::string_view app_id =
+            rest.substr(app_prefix.size(), rest.size() - app_prefix.size() - backup_suffix.size());
+        if (app_id.find('/') == std::string_view::npos) {
+            const auto params = url.params();
+            const resource_call call{req, params, *find_schema("application"), data_, micros(now)};
+            return serve_application_backup(call, app_id);
+        }
+    }
     const auto slash = rest.find('/');
     const resource_schema* schema = find_schema(rest.substr(0, slash));
     const std::string_view id = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
@@ -185,6 +200,7 @@ json::object backupdr_vendor::state() const {
             {"token_grants_refused", tokens_.refused()},
             {"session_idle_seconds", settings_.session_idle.count()},
             {"page_cap", settings_.page_cap},
+            {"jobs_started", data_.jobs_started()},
             {"items", std::move(items)}};
 }
 

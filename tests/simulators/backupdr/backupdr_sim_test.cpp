@@ -807,6 +807,126 @@ BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404) {
     BOOST_CHECK(f.get_json("/actifio/backup/" + json::serialize(b.at("id"))) == b);
 }
 
+// ---- Job starts (docs/simulators.md, "Job starts") ----
+
+std::int64_t jobs_started(fixture& f) { return f.state().at("vendor_state").at("jobs_started").as_int64(); }
+
+// Section 3.1: POST performs "an operation on a resource"; section 4.1: "Jobs
+// perform operations on applications, such as taking snapshots". POST
+// .../application/{id}/backup starts a snapshot job, answered 200 with the job
+// (section 3.5), listed in /actifio/job.
+BOOST_AUTO_TEST_CASE(an_on_demand_backup_starts_a_job) {
+    fixture f;
+    f.login();
+    const json::object app = f.get_json("/actifio/application?sort=id:ASC&limit=1").at("items").as_array()[0].as_object();
+    const std::string app_id = json::serialize(app.at("id"));
+    BOOST_CHECK_EQUAL(jobs_started(f), 0);
+    const auto before = f.all_items("/actifio/job");
+    BOOST_REQUIRE_EQUAL(before.size(), 59u);
+
+    f.clock.advance(5s);
+    const std::int64_t now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(f.clock.now().time_since_epoch()).count();
+    auto r = f.api(http::verb::post, "/actifio/application/" + app_id + "/backup");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    BOOST_CHECK_EQUAL(r.header("Content-Type"), "application/json");
+    const json::object job = json::parse(r.body).as_object();
+    BOOST_CHECK_EQUAL(job.at("status").as_string(), "running");
+    BOOST_CHECK_EQUAL(job.at("jobclass").as_string(), "snapshot");
+    BOOST_CHECK_EQUAL(job.at("jobclasscode").as_int64(), 1);
+    BOOST_CHECK(job.at("appid") == app.at("id"));
+    BOOST_CHECK(job.at("appname") == app.at("appname"));
+    BOOST_CHECK(job.at("hostname") == app.at("hostname"));
+    BOOST_CHECK(job.at("sourcecluster") == app.at("sourcecluster"));
+    BOOST_CHECK_EQUAL(job.at("progress").as_int64(), 0);
+    BOOST_CHECK_EQUAL(job.at("isscheduled").as_bool(), false);
+    BOOST_CHECK(job.at("startdate").as_int64() >= now_us);
+    BOOST_CHECK(job.at("startdate").as_int64() < now_us + 60 * 1000000LL);
+    BOOST_CHECK(!job.contains("enddate"));
+    BOOST_CHECK(!job.contains("label"));
+    BOOST_CHECK(job.at("id").as_int64() > before.back().at("id").as_int64());  // ids keep growing
+    BOOST_CHECK_EQUAL(jobs_started(f), 1);
+
+    // The job's list, its item, the count, filters and the state's item count see it.
+    const auto after = f.all_items("/actifio/job");
+    BOOST_CHECK_EQUAL(after.size(), 60u);
+    BOOST_CHECK(after.back() == job);
+    BOOST_CHECK(f.get_json("/actifio/job/" + json::serialize(job.at("id"))) == job);
+    BOOST_CHECK(estimates(f.head_count("/actifio/job"), 60u));
+    const auto running = f.all_items("/actifio/job?filter=appid:%3D%3D" + app_id + "&filter=status:%3D%3Drunning");
+    BOOST_CHECK(std::any_of(running.begin(), running.end(), [&](const json::object& j) { return j == job; }));
+    BOOST_CHECK_EQUAL(f.state().at("vendor_state").at("items").at("job").as_int64(), 60);
+
+    // Another start, with a label (a JSON body), is another job.
+    auto labelled = f.api(http::verb::post, "/actifio/application/" + app_id + "/backup", R"({"label": "pre-upgrade"})");
+    BOOST_REQUIRE_MESSAGE(labelled.status == 200, labelled.body);
+    const json::object second = json::parse(labelled.body).as_object();
+    BOOST_CHECK_EQUAL(second.at("label").as_string(), "pre-upgrade");
+    BOOST_CHECK(second.at("id") != job.at("id"));
+    BOOST_CHECK(second.at("jobname") != job.at("jobname"));
+    BOOST_CHECK_EQUAL(jobs_started(f), 2);
+    BOOST_CHECK_EQUAL(f.all_items("/actifio/job").size(), 61u);
+}
+
+// Section 3.5's codes in section 3.6's body: 404 for an unknown application, 400
+// for a bad body, 415 for another Content-Type, 405 for another method. None starts a job.
+BOOST_AUTO_TEST_CASE(an_on_demand_backup_refusals) {
+    fixture f;
+    f.login();
+    const std::string app_id =
+        json::serialize(f.get_json("/actifio/application?sort=id:ASC&limit=1").at("items").as_array()[0].at("id"));
+    const std::string path = "/actifio/application/" + app_id + "/backup";
+    check_error(f.api(http::verb::post, "/actifio/application/1/backup"), 404, 10003);
+    check_error(f.api(http::verb::post, "/actifio/application/abc/backup"), 404, 10003);
+    const std::string host_id = json::serialize(f.get_json("/actifio/host?limit=1").at("items").as_array()[0].at("id"));
+    check_error(f.api(http::verb::post, "/actifio/host/" + host_id + "/backup"), 404, 10004);
+    check_error(f.api(http::verb::post, "/actifio/application//backup"), 404, 10004);
+    check_error(f.api(http::verb::post, path + "/now"), 404, 10004);
+    check_error(f.api(http::verb::post, path, R"({"policy": 5})"), 400, 10001);
+    check_error(f.api(http::verb::post, path, R"({"label": 5})"), 400, 10001);
+    check_error(f.api(http::verb::post, path, "[]"), 400, 10001);
+    check_error(f.api(http::verb::post, path + "?limit=1"), 400, 10002);
+    auto text = f.call(http::verb::post, path,
+                       [&] {
+                           headers h = f.auth();
+                           h.emplace_back("Content-Type", "text/plain");
+                           return h;
+                       }(),
+                       R"({"label": "x"})");
+    check_error(text, 415, 10007);
+    auto get = f.api(http::verb::get, path);
+    check_error(get, 405, 10005);
+    BOOST_CHECK_EQUAL(get.header("Allow"), "POST");
+    BOOST_CHECK_EQUAL(f.call(http::verb::post, path).status, 401u);  // no session: 401 before anything
+    BOOST_CHECK_EQUAL(jobs_started(f), 0);
+    BOOST_CHECK_EQUAL(f.all_items("/actifio/job").size(), 59u);
+}
+
+// jobs_started counts jobs, not requests: none for an injected 503, one for a start
+// whose answer is lost; reset() restores the seeded jobs and clears the count.
+BOOST_AUTO_TEST_CASE(jobs_started_counts_jobs_not_requests) {
+    fixture f;
+    f.login();
+    const std::string path = "/actifio/application/" +
+                             json::serialize(f.get_json("/actifio/application?limit=1").at("items").as_array()[0].at("id")) +
+                             "/backup";
+    const std::uint64_t requests = f.counter("requests");
+    BOOST_CHECK_EQUAL(f.api(http::verb::post, path).status, 200u);
+    BOOST_CHECK_EQUAL(f.call(http::verb::post, "/__sim/faults", {}, R"({"count":1,"status":503})").status, 200u);
+    BOOST_CHECK_EQUAL(f.api(http::verb::post, path).status, 503u);
+    BOOST_CHECK_EQUAL(jobs_started(f), 1);
+    BOOST_CHECK_EQUAL(f.call(http::verb::post, "/__sim/faults", {}, R"({"count":1,"reset":true,"after":true})").status,
+                      200u);
+    BOOST_CHECK_THROW(f.api(http::verb::post, path), boost::system::system_error);
+    BOOST_CHECK_EQUAL(jobs_started(f), 2);
+    BOOST_CHECK_EQUAL(f.counter("requests") - requests, 3u);
+    BOOST_CHECK_EQUAL(f.state().at("vendor_state").at("items").at("job").as_int64(), 61);
+
+    BOOST_CHECK_EQUAL(f.call(http::verb::post, "/__sim/reset").status, 200u);
+    BOOST_CHECK_EQUAL(jobs_started(f), 0);
+    BOOST_CHECK_EQUAL(f.state().at("vendor_state").at("items").at("job").as_int64(), 59);
+}
+
 // Section 3.4: OPTIONS "to discover the filter and sort fields that are available".
 BOOST_AUTO_TEST_CASE(options_lists_the_filter_and_sort_fields) {
     fixture f;

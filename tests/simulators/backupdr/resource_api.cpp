@@ -182,4 +182,28 @@ reply serve_item(const resource_call& call, std::string_view id_segment) {
     return json_reply(http::status::ok, *item);
 }
 
+// Section 3.1: POST "perform[s] an operation on a resource"; section 4.1: "Jobs
+// perform operations on applications, such as taking snapshots". The document
+// names no path for it: the simulator's is .../application/{id}/backup, an
+// on-demand snapshot job, answered like a created object (200, section 3.5)
+// with the job. The body is optional (an empty one needs no Content-Type);
+// when given it is a JSON object (415/400 as for any POST).
+reply serve_application_backup(const resource_call& call, std::string_view id_segment) {
+    if (call.req.method() != http::verb::post)
+        return method_not_allowed("POST");
+    if (!call.params.empty())
+        return error_reply(invalid_query("an application's backup takes no query parameters"));
+    auto id = parse_id(id_segment);
+    if (!id || call.data.find(call.schema, *id) == nullptr)
+        return error_reply(not_found("application " + std::string(id_segment) + " does not exist"));
+    json::object body;
+    if (!call.req.body().empty()) {
+        auto parsed = json_body(call.req);
+        if (!parsed)
+            return error_reply(parsed.error());
+        body = std::move(*parsed);
+    }
+    return object_reply(call.data.start_backup(*id, body, call.now_us));
+}
+
 }  // namespace sim::backupdr

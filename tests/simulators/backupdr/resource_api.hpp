@@ -1,6 +1,8 @@
-// The resource endpoints, /actifio/<resource> (list view, section 5) and
-// /actifio/<resource>/<id> (sections 3.1 and 3.2). The caller has
-// authenticated the request and holds the data's lock.
+// The resource endpoints, /actifio/<resource> (list view, section 5),
+// /actifio/<resource>/<id> (sections 3.1 and 3.2) and the one operation on a
+// resource, /actifio/application/<id>/backup (section 3.1's POST "perform an
+// operation on a resource"). The caller has authenticated the request and
+// holds the data's lock.
 #pragma once
 
 #include "tests/simulators/backupdr/schema.hpp"
@@ -25,5 +27,7 @@ struct resource_call {
 
 reply serve_list(const resource_call& call, std::size_t page_cap);
 reply serve_item(const resource_call& call, std::string_view id_segment);
+// POST .../application/<id>/backup: starts an on-demand backup job (call.schema is application's).
+reply serve_application_backup(const resource_call& call, std::string_view id_segment);
 
 }  // namespace sim::backupdr

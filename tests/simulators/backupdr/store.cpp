@@ -96,6 +96,7 @@ data_store::data_store(std::uint64_t seed, const seed_sizes& sizes) : seed_(seed
 void data_store::reset() {
     rng_ = seeded_random(seed_);
     tables_ = make_seed_data(rng_, sizes_);
+    jobs_started_ = 0;
 }
 
 table& data_store::rows(const resource_schema& s) { return tables_[std::string(s.name)]; }
@@ -229,6 +230,46 @@ void data_store::cascade_hostname(const json::object& host) {
     for (auto& [id, app] : rows(*find_schema("application")).rows)
         if (app.at("hostid") == host.at("id"))
             app["hostname"] = host.at("hostname");
+}
+
+// The job is a snapshot (jobclasscode 1, section 5.2's one documented code) of
+// the application, on demand (isscheduled false), just started: "running",
+// progress 0, startdate now, no enddate. It carries the application's appid,
+// appname, hostname and sourcecluster, as the seeded jobs do; no SLA runs it,
+// so it has no policyname or sltname.
+outcome<json::object> data_store::start_backup(std::int64_t app_id, const json::object& body, std::int64_t now_us) {
+    const json::object* app = find(*find_schema("application"), app_id);
+    if (app == nullptr)
+        return not_found("application " + std::to_string(app_id) + " does not exist");
+    const json::value* label = nullptr;
+    for (const auto& [key, value] : body) {
+        if (absent(value))
+            continue;
+        if (key != "label")
+            return bad_request("unknown attribute '" + std::string(key) + "' for an application backup");
+        if (!value.is_string())
+            return bad_request("attribute 'label' must be a string");
+        label = &value;
+    }
+    table& jobs = rows(*find_schema("job"));
+    const std::int64_t id = next_id(jobs, rng_);
+    json::object job{{"id", id},
+                     {"jobname", "Job_" + std::to_string(9000000 + id)},
+                     {"jobclass", "snapshot"},
+                     {"jobclasscode", 1},
+                     {"appid", app->at("id")},
+                     {"appname", app->at("appname")},
+                     {"hostname", app->at("hostname")},
+                     {"status", "running"},
+                     {"progress", 0},
+                     {"startdate", now_us},
+                     {"errorcode", 0},
+                     {"isscheduled", false},
+                     {"sourcecluster", app->at("sourcecluster")}};
+    if (label != nullptr)
+        job["label"] = *label;
+    ++jobs_started_;
+    return jobs.rows.emplace(id, std::move(job)).first->second;
 }
 
 std::optional<api_error> data_store::remove(const resource_schema& s, std::int64_t id) {

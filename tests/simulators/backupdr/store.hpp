@@ -32,6 +32,13 @@ public:
                                         const boost::json::object& body, std::int64_t now_us);
     std::optional<api_error> remove(const resource_schema& s, std::int64_t id);
 
+    // POST .../application/{id}/backup: an on-demand backup of the application,
+    // a new "running" snapshot job in the job table (section 4.1, "Job").
+    // `body` may carry a "label" (a string); anything else is a 400.
+    outcome<boost::json::object> start_backup(std::int64_t app_id, const boost::json::object& body,
+                                              std::int64_t now_us);
+    std::uint64_t jobs_started() const { return jobs_started_; }  // since construction or reset()
+
 private:
     table& rows(const resource_schema& s);
     const table& rows(const resource_schema& s) const;
@@ -44,6 +51,7 @@ private:
     seed_sizes sizes_;
     seeded_random rng_;
     tables tables_;
+    std::uint64_t jobs_started_ = 0;
 };
 
 }  // namespace sim::backupdr

@@ -1,7 +1,8 @@
 // The CPM vendor: a request goes through the steps of a DRF view, in DRF's
 // order — URL (Django 404), content negotiation and version (406),
 // authentication (401), version of the endpoint (404), method (405) — then
-// to the handler.
+// to the handler. The job starts (run a policy, recover a snapshot, run a
+// cleanup) are counted in state()'s jobs_started.
 #include "tests/simulators/cpm/cpm.hpp"
 
 #include "tests/simulators/cpm/resources.hpp"
@@ -204,6 +205,8 @@ public:
             {"token_generation", generation_.load()},
             {"access_tokens_issued", access_issued_.load()},
             {"refresh_tokens_issued", refresh_issued_.load()},
+            {"jobs_started", jobs_started_},
+            {"cleanup_runs", cleanup_runs_},
             {"items",
              {{"users", data_.users.rows.size()},
               {"accounts", data_.accounts.rows.size()},
@@ -221,6 +224,8 @@ public:
     void reset() override {
         std::unique_lock lock(mutex_);
         data_ = seed_store(opts_.seed, settings_.sizes);
+        jobs_started_ = 0;  // the jobs went with the data
+        cleanup_runs_ = 0;
         ++generation_;
     }
 
@@ -288,6 +293,9 @@ private:
         case endpoint::refresh_token: return {refresh(req), {}};
         case endpoint::support_logs: return support_logs();
         case endpoint::cleanup_logs: return {cleanup_logs(), {}};
+        case endpoint::run_policy: return {run_policy(req, r), {}};
+        case endpoint::recover_snapshot: return {recover_snapshot(req, r), {}};
+        case endpoint::cleanup_run: return {run_cleanup(req), {}};
         default: break;
         }
         return {resource_call(req, r, target, user_id), {}};
@@ -532,6 +540,90 @@ private:
         return no_content();
     }
 
+    // --- job starts (chapter 2; docs/simulators.md, "Job starts") ---
+
+    // POST /policies/{id}/backups/ (chapter 2, 1.0.0's new APIs): runs the policy
+    // now. The backup it starts is a row of /backups/ like the seeded ones still
+    // running: "Backup in Progress", no end_time, the policy's account and owner.
+    // DRF's order: the policy (404), the body (415/400), then the rule that a
+    // disabled policy does not run (400, section 1.8's body, non_field_errors).
+    response run_policy(const request& req, const route& r) {
+        auto body = json_body(req);
+        std::unique_lock lock(mutex_);
+        const row* policy = find_row(table_id::policies, item_id(r.id));
+        if (!policy) return not_found();
+        if (auto* refusal = std::get_if<response>(&body)) return std::move(*refusal);
+        const json::object& p = policy->value;
+        if (const json::value* enabled = p.if_contains("enabled"); enabled && enabled->is_bool() && !enabled->as_bool())
+            return error_answer(http::status::bad_request, "non_field_errors", "The policy is disabled.", "invalid");
+        json::object backup{
+            {"id", data_.backups.next_id},
+            {"policy", p.at("id")},
+            {"account", p.at("account")},
+            {"user", p.at("user")},
+            {"status", "Backup in Progress"},
+            {"start_time", now_text()},
+            {"end_time", nullptr},
+            {"is_frozen", false},
+            {"description", ""},
+        };
+        row stored = make_row(backups_resource(), backup);
+        std::string text = stored.text;
+        data_.backups.insert(std::move(stored));
+        ++jobs_started_;
+        return json_answer(http::status::created, std::move(text));
+    }
+
+    // POST /backups/{backup_id}/snapshots/<kind>/{snapshot_id}/recover/ (chapter 2,
+    // 1.1.0's new APIs): recovers one snapshot of the backup, of the route's kind.
+    // The recovery it starts is a row of /recoveries/ like the seeded one still
+    // running, with the backup's policy, account and owner; its recovery_type is
+    // the snapshot's type. An unknown backup, or a snapshot that is not one of
+    // that backup's of that kind, is DRF's 404.
+    response recover_snapshot(const request& req, const route& r) {
+        auto body = json_body(req);
+        std::unique_lock lock(mutex_);
+        const row* backup = find_row(table_id::backups, item_id(r.id));
+        if (!backup) return not_found();
+        table snapshots = backup_snapshots(opts_.seed, backup->value);
+        auto snapshot_id = item_id(r.snapshot_id);
+        auto snapshot = snapshot_id ? snapshots.find(*snapshot_id) : snapshots.end();
+        if (snapshot == snapshots.end() || snapshot->second.value.at("type").as_string() != r.snapshot_type)
+            return not_found();
+        if (auto* refusal = std::get_if<response>(&body)) return std::move(*refusal);
+        const json::object& b = backup->value;
+        json::object recovery{
+            {"id", data_.recoveries.next_id},
+            {"backup", b.at("id")},
+            {"policy", b.at("policy")},
+            {"account", b.at("account")},
+            {"user", b.at("user")},
+            {"status", "Recovery in Progress"},
+            {"start_time", now_text()},
+            {"end_time", nullptr},
+            {"recovery_type", r.snapshot_type},
+        };
+        row stored = make_row(recoveries_resource(), recovery);
+        std::string text = stored.text;
+        data_.recoveries.insert(std::move(stored));
+        ++jobs_started_;
+        return json_answer(http::status::created, std::move(text));
+    }
+
+    // POST /settings/cleanup/run/ (chapter 2, 1.1.0's new APIs): starts a cleanup.
+    // The document gives no answer; the simulator's is DRF's 202 Accepted (the
+    // cleanup goes on after the answer) with the run: its number, counted from 1
+    // since start-up or the last reset, a status and its start time.
+    response run_cleanup(const request& req) {
+        auto body = json_body(req);
+        if (auto* refusal = std::get_if<response>(&body)) return std::move(*refusal);
+        std::unique_lock lock(mutex_);
+        ++cleanup_runs_;
+        ++jobs_started_;
+        json::object run{{"id", cleanup_runs_}, {"status", "Cleanup in Progress"}, {"start_time", now_text()}};
+        return json_answer(http::status::accepted, json::serialize(run));
+    }
+
     std::string now_text() const {
         auto since_epoch = clock_.now().time_since_epoch();
         auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
@@ -580,6 +672,9 @@ private:
     std::atomic<std::uint64_t> refresh_issued_{0};
     mutable std::shared_mutex mutex_;
     store data_;
+    // Under mutex_: policy runs, snapshot recoveries and cleanup runs started.
+    std::uint64_t jobs_started_ = 0;
+    std::uint64_t cleanup_runs_ = 0;
 };
 
 }  // namespace

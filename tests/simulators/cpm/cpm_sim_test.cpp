@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <openssl/evp.h>
 
+#include <ctime>
 #include <map>
 #include <numeric>
 #include <set>
@@ -68,6 +69,16 @@ struct cpm {
     json::object counters() {
         auto r = sim::test::send(srv.port(), verb::get, "/__sim/state");
         return json::parse(r.body).at("counters").as_object();
+    }
+    json::object vendor_state() {
+        auto r = sim::test::send(srv.port(), verb::get, "/__sim/state");
+        return json::parse(r.body).at("vendor_state").as_object();
+    }
+    std::int64_t jobs_started() { return vendor_state().at("jobs_started").as_int64(); }
+    std::int64_t count_of(const std::string& list, const std::string& token) {
+        return get_json(list + (list.find('?') == std::string::npos ? "?" : "&") + "page_size=1", token)
+            .at("count")
+            .as_int64();
     }
     std::string origin() const { return "http://127.0.0.1:" + std::to_string(srv.port()); }
 
@@ -944,6 +955,288 @@ BOOST_AUTO_TEST_CASE(the_seed_decides_the_data) {
     auto body = [](cpm& s) { return s.get("/api/backups/", s.obtain().access).body; };
     BOOST_TEST(body(one) == body(same));
     BOOST_TEST(body(one) != body(other));
+}
+
+// ---- Job starts (docs/simulators.md, "Job starts") ----
+
+// Chapter 2 (1.0.0): POST /policies/{id}/backups/ runs the policy now: 201 with a
+// new backup in /backups/, "Backup in Progress", with the policy's account and owner.
+BOOST_AUTO_TEST_CASE(running_a_policy_starts_a_backup) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto enabled = sim.get_json("/api/policies/?enabled=true&page_size=1", t.access).at("results").at(0).as_object();
+    std::string policy_id = std::to_string(enabled.at("id").as_int64());
+    std::string run = "/api/policies/" + policy_id + "/backups/";
+    BOOST_TEST(sim.jobs_started() == 0);
+    auto before_policy = sim.count_of("/api/backups/?policy=" + policy_id, t.access);
+
+    auto r = sim.call(verb::post, run, t.access);
+    BOOST_TEST_REQUIRE(r.status == 201u, r.body);
+    auto backup = json::parse(r.body).as_object();
+    BOOST_TEST(backup.at("id").as_int64() == 1002);  // after the 1001 seeded ones
+    BOOST_TEST(backup.at("policy") == enabled.at("id"));
+    BOOST_TEST(backup.at("account") == enabled.at("account"));
+    BOOST_TEST(backup.at("user") == enabled.at("user"));
+    BOOST_TEST(backup.at("status").as_string() == "Backup in Progress");
+    BOOST_TEST(backup.at("end_time").is_null());
+    BOOST_TEST(backup.at("description").as_string() == "");
+    BOOST_TEST(backup.at("is_frozen").as_bool() == false);
+    // The simulator's clock, with microseconds as for every time the server sets.
+    std::string start(backup.at("start_time").as_string());
+    BOOST_TEST(start.size() == std::string("2018-08-01T12:00:00.123456Z").size());
+    auto now = epoch_now(sim.clock);
+    auto day = [](std::int64_t seconds) {
+        std::time_t tt = static_cast<std::time_t>(seconds);
+        char text[16];
+        std::strftime(text, sizeof text, "%Y-%m-%d", std::gmtime(&tt));
+        return std::string(text);
+    };
+    BOOST_TEST((start.starts_with(day(now)) || start.starts_with(day(now - 60))));
+
+    BOOST_TEST(sim.jobs_started() == 1);
+    BOOST_TEST(sim.count_of("/api/backups/", t.access) == 1002);
+    BOOST_TEST(sim.count_of("/api/backups/?policy=" + policy_id, t.access) == before_policy + 1);
+    auto of_policy = sim.get_json("/api/backups/?policy=" + policy_id + "&ordering=-id", t.access);
+    BOOST_TEST(of_policy.at(0) == json::value(backup));
+    BOOST_TEST(sim.get_json("/api/backups/1002/", t.access) == json::value(backup));
+    BOOST_TEST(sim.vendor_state().at("items").at("backups").as_int64() == 1002);
+
+    // One more run, one more backup; a 1.0.0 client may run policies too (1.0.0's API),
+    // and a JSON body is accepted.
+    auto again = sim.call(verb::post, run, t.access, "{}", "application/json; version=1.0.0");
+    BOOST_TEST_REQUIRE(again.status == 201u, again.body);
+    BOOST_TEST(json::parse(again.body).at("id").as_int64() == 1003);
+    BOOST_TEST(sim.jobs_started() == 2);
+    BOOST_TEST(sim.count_of("/api/backups/?policy=" + policy_id, t.access) == before_policy + 2);
+}
+
+// A disabled policy is refused (400, section 1.8's body); an unknown one is DRF's
+// 404; neither starts a job. Other methods are 405.
+BOOST_AUTO_TEST_CASE(running_a_policy_refusals) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto disabled = sim.get_json("/api/policies/?enabled=false&page_size=1", t.access).at("results").at(0);
+    std::string run = "/api/policies/" + std::to_string(disabled.at("id").as_int64()) + "/backups/";
+    auto refused = sim.call(verb::post, run, t.access);
+    BOOST_TEST(refused.status == 400u);
+    BOOST_TEST(only_error(refused) == errors_body("non_field_errors", "The policy is disabled.", "invalid"));
+
+    for (const char* unknown : {"/api/policies/999999/backups/", "/api/policies/abc/backups/"}) {
+        auto r = sim.call(verb::post, unknown, t.access);
+        BOOST_TEST(r.status == 404u, unknown);
+        BOOST_TEST(only_error(r) == errors_body("detail", "Not found.", "not_found"), unknown);
+    }
+    auto enabled = sim.get_json("/api/policies/?enabled=true&page_size=1", t.access).at("results").at(0);
+    std::string ok = "/api/policies/" + std::to_string(enabled.at("id").as_int64()) + "/backups/";
+    auto get = sim.get(ok, t.access);
+    BOOST_TEST(get.status == 405u);
+    BOOST_TEST(get.header("allow") == "POST, OPTIONS");
+    BOOST_TEST(sim.call(verb::post, ok, t.access, "x", accept_110, "text/plain").status == 415u);
+    BOOST_TEST(sim.call(verb::post, ok, t.access, "{bad", accept_110).status == 400u);
+    BOOST_TEST(sim.call(verb::post, ok, "").status == 401u);
+    auto no_slash = sim.call(verb::post, ok.substr(0, ok.size() - 1), t.access);
+    BOOST_TEST(no_slash.status == 404u);
+    BOOST_TEST(no_slash.header("content-type") == "text/html");
+
+    BOOST_TEST(sim.jobs_started() == 0);
+    BOOST_TEST(sim.count_of("/api/backups/", t.access) == 1001);
+}
+
+// Chapter 2 (1.1.0): POST /backups/{backup_id}/snapshots/<kind>/{snapshot_id}/recover/
+// starts a recovery in /recoveries/ with the backup's policy, account and owner.
+BOOST_AUTO_TEST_CASE(recovering_a_snapshot_starts_a_recovery) {
+    cpm sim;
+    auto t = sim.obtain();
+    // The first snapshot of each kind among the first backups.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> found;  // type -> (backup, snapshot)
+    for (std::int64_t b = 1; b <= 80; ++b) {
+        auto snapshots = sim.get_json("/api/backups/" + std::to_string(b) + "/snapshots/", t.access);
+        for (const auto& s : snapshots.as_array())
+            found.try_emplace(std::string(s.at("type").as_string()), b, s.at("id").as_int64());
+    }
+    const std::map<std::string, std::string> kinds{{"rds_database", "rds_databases"},
+                                                   {"rds_cluster", "rds_clusters"},
+                                                   {"dynamodb_table", "dynamodb_tables"},
+                                                   {"redshift_cluster", "redshift_clusters"}};
+    for (const auto& [type, path] : kinds) BOOST_TEST_REQUIRE(found.contains(type), type);
+    BOOST_TEST_REQUIRE(found.contains("volume"));
+
+    auto recover_path = [](std::int64_t backup, std::string_view kind, std::int64_t snapshot) {
+        return "/api/backups/" + std::to_string(backup) + "/snapshots/" + std::string(kind) + "/" +
+               std::to_string(snapshot) + "/recover/";
+    };
+    auto [rds_backup, rds_snapshot] = found.at("rds_database");
+    auto backup = sim.get_json("/api/backups/" + std::to_string(rds_backup) + "/", t.access);
+    auto r = sim.call(verb::post, recover_path(rds_backup, "rds_databases", rds_snapshot), t.access);
+    BOOST_TEST_REQUIRE(r.status == 201u, r.body);
+    auto recovery = json::parse(r.body).as_object();
+    BOOST_TEST(recovery.at("id").as_int64() == 74);  // after the 73 seeded ones
+    BOOST_TEST(recovery.at("backup").as_int64() == rds_backup);
+    BOOST_TEST(recovery.at("policy") == backup.at("policy"));
+    BOOST_TEST(recovery.at("account") == backup.at("account"));
+    BOOST_TEST(recovery.at("user") == backup.at("user"));
+    BOOST_TEST(recovery.at("status").as_string() == "Recovery in Progress");
+    BOOST_TEST(recovery.at("end_time").is_null());
+    BOOST_TEST(recovery.at("recovery_type").as_string() == "rds_database");
+    BOOST_TEST(recovery.at("start_time").as_string().size() == std::string("2018-08-01T12:00:00.123456Z").size());
+    BOOST_TEST(sim.jobs_started() == 1);
+    BOOST_TEST(sim.get_json("/api/recoveries/", t.access).as_array().size() == 74u);
+    BOOST_TEST(sim.get_json("/api/recoveries/74/", t.access) == json::value(recovery));
+    auto of_backup = sim.get_json("/api/recoveries/?backup=" + std::to_string(rds_backup), t.access).as_array();
+    BOOST_TEST(of_backup.back() == json::value(recovery));
+    BOOST_TEST(sim.vendor_state().at("items").at("recoveries").as_int64() == 74);
+
+    // The other kinds the simulator's snapshots have; recovery_type is the snapshot's type.
+    std::int64_t started = 1;
+    for (const auto& [type, path] : kinds) {
+        if (type == "rds_database") continue;
+        auto [b, s] = found.at(type);
+        auto other = sim.call(verb::post, recover_path(b, path, s), t.access, "{}");
+        BOOST_TEST_REQUIRE(other.status == 201u, path << ": " << other.body);
+        BOOST_TEST(json::parse(other.body).at("recovery_type").as_string() == type);
+        BOOST_TEST(sim.jobs_started() == ++started);
+    }
+    BOOST_TEST(sim.get_json("/api/recoveries/", t.access).as_array().size() == 77u);
+}
+
+BOOST_AUTO_TEST_CASE(recovering_a_snapshot_refusals) {
+    cpm sim;
+    auto t = sim.obtain();
+    std::int64_t rds_backup = 0, rds_snapshot = 0, volume_backup = 0, volume_snapshot = 0;
+    for (std::int64_t b = 1; b <= 80 && (rds_backup == 0 || volume_backup == 0); ++b) {
+        auto snapshots = sim.get_json("/api/backups/" + std::to_string(b) + "/snapshots/", t.access);
+        for (const auto& s : snapshots.as_array()) {
+            if (s.at("type").as_string() == "rds_database" && rds_backup == 0) {
+                rds_backup = b;
+                rds_snapshot = s.at("id").as_int64();
+            }
+            if (s.at("type").as_string() == "volume" && volume_backup == 0) {
+                volume_backup = b;
+                volume_snapshot = s.at("id").as_int64();
+            }
+        }
+    }
+    BOOST_TEST_REQUIRE(rds_backup > 0);
+    BOOST_TEST_REQUIRE(volume_backup > 0);
+    auto path = [](std::int64_t backup, std::string_view kind, std::string snapshot) {
+        return "/api/backups/" + std::to_string(backup) + "/snapshots/" + std::string(kind) + "/" + snapshot +
+               "/recover/";
+    };
+    const std::string rds = std::to_string(rds_snapshot);
+    // DRF's 404: an unknown backup, an unknown snapshot, a snapshot of another
+    // backup, a snapshot of another kind.
+    for (const std::string& target :
+         {path(99999, "rds_databases", rds), path(rds_backup, "rds_databases", "99999"),
+          path(rds_backup, "rds_databases", "abc"), path(rds_backup + 1, "rds_databases", rds),
+          path(rds_backup, "rds_clusters", rds), path(volume_backup, "rds_databases", std::to_string(volume_snapshot))}) {
+        auto r = sim.call(verb::post, target, t.access);
+        BOOST_TEST(r.status == 404u, target);
+        BOOST_TEST(only_error(r) == errors_body("detail", "Not found.", "not_found"), target);
+    }
+    // Chapter 2 lists no recover/ for volumes/ (nor for the typed collections it does not
+    // list): Django's own 404 page.
+    for (const std::string& target : {path(volume_backup, "volumes", std::to_string(volume_snapshot)),
+                                      path(rds_backup, "snapshots", rds), path(rds_backup, "rds_databases", "")}) {
+        auto r = sim.call(verb::post, target, t.access);
+        BOOST_TEST(r.status == 404u, target);
+        BOOST_TEST(r.header("content-type") == "text/html", target);
+    }
+    // New in 1.1.0: a 1.0.0 client does not see it.
+    auto old = sim.call(verb::post, path(rds_backup, "rds_databases", rds), t.access, {},
+                        "application/json; version=1.0.0");
+    BOOST_TEST(old.status == 404u);
+    BOOST_TEST(only_error(old) == errors_body("detail", "Not found.", "not_found"));
+    auto get = sim.get(path(rds_backup, "rds_databases", rds), t.access);
+    BOOST_TEST(get.status == 405u);
+    BOOST_TEST(get.header("allow") == "POST, OPTIONS");
+    BOOST_TEST(sim.call(verb::post, path(rds_backup, "rds_databases", rds), "").status == 401u);
+    // A deleted backup's snapshots are gone with it.
+    BOOST_TEST(sim.call(verb::delete_, "/api/backups/" + std::to_string(rds_backup) + "/", t.access).status == 204u);
+    BOOST_TEST(sim.call(verb::post, path(rds_backup, "rds_databases", rds), t.access).status == 404u);
+
+    BOOST_TEST(sim.jobs_started() == 0);
+    BOOST_TEST(sim.get_json("/api/recoveries/", t.access).as_array().size() == 73u);
+}
+
+// Chapter 2 (1.1.0): POST /settings/cleanup/run/ starts a cleanup: 202 with the run.
+BOOST_AUTO_TEST_CASE(running_a_cleanup) {
+    cpm sim;
+    auto t = sim.obtain();
+    BOOST_TEST(sim.vendor_state().at("cleanup_runs").as_int64() == 0);
+    auto r = sim.call(verb::post, "/api/settings/cleanup/run/", t.access);
+    BOOST_TEST_REQUIRE(r.status == 202u, r.body);
+    auto run = json::parse(r.body).as_object();
+    BOOST_TEST(run.at("id").as_int64() == 1);
+    BOOST_TEST(run.at("status").as_string() == "Cleanup in Progress");
+    BOOST_TEST(run.at("start_time").as_string().size() == std::string("2018-08-01T12:00:00.123456Z").size());
+    auto second = sim.call(verb::post, "/api/settings/cleanup/run/", t.access, "{}");
+    BOOST_TEST_REQUIRE(second.status == 202u, second.body);
+    BOOST_TEST(json::parse(second.body).at("id").as_int64() == 2);
+    auto state = sim.vendor_state();
+    BOOST_TEST(state.at("cleanup_runs").as_int64() == 2);
+    BOOST_TEST(state.at("jobs_started").as_int64() == 2);
+
+    auto old = sim.call(verb::post, "/api/settings/cleanup/run/", t.access, {}, "application/json; version=1.0.0");
+    BOOST_TEST(old.status == 404u);
+    BOOST_TEST(only_error(old) == errors_body("detail", "Not found.", "not_found"));
+    auto get = sim.get("/api/settings/cleanup/run/", t.access);
+    BOOST_TEST(get.status == 405u);
+    BOOST_TEST(get.header("allow") == "POST, OPTIONS");
+    BOOST_TEST(sim.call(verb::post, "/api/settings/cleanup/run/", t.access, "[]").status == 400u);
+    BOOST_TEST(sim.call(verb::post, "/api/settings/cleanup/run/", "").status == 401u);
+    BOOST_TEST(sim.call(verb::post, "/api/settings/cleanup/run", t.access).status == 404u);
+    BOOST_TEST(sim.vendor_state().at("cleanup_runs").as_int64() == 2);
+    BOOST_TEST(sim.vendor_state().at("jobs_started").as_int64() == 2);
+}
+
+// jobs_started counts jobs, not requests: one per start of any kind, none for a
+// refusal or an injected fault that stops the request before the vendor; one for a
+// start whose answer is lost (a reset after the vendor ran it). Reset clears it.
+BOOST_AUTO_TEST_CASE(jobs_started_counts_jobs_not_requests) {
+    cpm sim;
+    auto t = sim.obtain();
+    auto enabled = sim.get_json("/api/policies/?enabled=true&page_size=1", t.access).at("results").at(0);
+    std::string run = "/api/policies/" + std::to_string(enabled.at("id").as_int64()) + "/backups/";
+    std::int64_t snapshot_backup = 0, snapshot = 0;
+    for (std::int64_t b = 1; b <= 80 && snapshot_backup == 0; ++b) {
+        auto typed = sim.get_json("/api/backups/" + std::to_string(b) + "/snapshots/rds_databases/", t.access);
+        if (typed.as_array().empty()) continue;
+        snapshot_backup = b;
+        snapshot = typed.as_array().at(0).at("id").as_int64();
+    }
+    BOOST_TEST_REQUIRE(snapshot_backup > 0);
+    std::string recover = "/api/backups/" + std::to_string(snapshot_backup) + "/snapshots/rds_databases/" +
+                          std::to_string(snapshot) + "/recover/";
+    auto requests = [&] { return sim.counters().at("requests").as_int64(); };
+
+    std::int64_t before = requests();
+    BOOST_TEST(sim.call(verb::post, run, t.access).status == 201u);
+    BOOST_TEST(sim.jobs_started() == 1);
+    BOOST_TEST(sim.call(verb::post, recover, t.access).status == 201u);
+    BOOST_TEST(sim.jobs_started() == 2);
+    BOOST_TEST(sim.call(verb::post, "/api/settings/cleanup/run/", t.access).status == 202u);
+    BOOST_TEST(sim.jobs_started() == 3);
+    BOOST_TEST(sim.call(verb::post, "/api/policies/999999/backups/", t.access).status == 404u);
+    BOOST_TEST(sim.jobs_started() == 3);
+
+    auto fault = [&](const char* body) {
+        BOOST_TEST(sim::test::send(sim.srv.port(), verb::post, "/__sim/faults", {}, body).status == 200u);
+    };
+    fault(R"({"count":1,"status":503})");
+    BOOST_TEST(sim.call(verb::post, run, t.access).status == 503u);
+    BOOST_TEST(sim.jobs_started() == 3);
+    fault(R"({"count":1,"reset":true,"after":true})");
+    BOOST_CHECK_THROW(sim.call(verb::post, run, t.access), boost::system::system_error);
+    BOOST_TEST(sim.jobs_started() == 4);
+    BOOST_TEST(sim.count_of("/api/backups/", t.access) == 1003);
+    BOOST_TEST(requests() - before == 7);
+
+    BOOST_TEST(sim::test::send(sim.srv.port(), verb::post, "/__sim/reset").status == 200u);
+    auto state = sim.vendor_state();
+    BOOST_TEST(state.at("jobs_started").as_int64() == 0);
+    BOOST_TEST(state.at("cleanup_runs").as_int64() == 0);
+    BOOST_TEST(state.at("items").at("backups").as_int64() == 1001);
+    BOOST_TEST(state.at("items").at("recoveries").as_int64() == 73);
 }
 
 BOOST_AUTO_TEST_CASE(options_are_checked) {

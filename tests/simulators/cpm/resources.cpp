@@ -173,7 +173,8 @@ resource make_policies() {
     return r;
 }
 
-// Backups are made by policies: the API lists, reads, updates (1.1.0) and deletes them.
+// Backups are made by policies (POST /policies/{id}/backups/ runs one now, cpm.cpp):
+// the API lists, reads, updates (1.1.0) and deletes them.
 resource make_backups() {
     return resource{
         .label = "backup",
@@ -197,7 +198,8 @@ resource make_backups() {
 }
 
 // Chapter 2 (1.0.0): GET /recoveries/ and /recoveries/{id}/. A recovery is
-// made from a backup: it carries that backup's policy, account and owner.
+// made from a backup: it carries that backup's policy, account and owner
+// (1.1.0's POST .../snapshots/<kind>/{snapshot_id}/recover/ starts one, cpm.cpp).
 resource make_recoveries() {
     return resource{
         .label = "recovery",

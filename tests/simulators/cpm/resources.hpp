@@ -41,7 +41,7 @@ const resource& accounts_resource();  // backup and DR accounts (is_dr_account t
 const resource& schedules_resource();
 const resource& policies_resource();
 const resource& backups_resource();
-const resource& recoveries_resource();       // read-only
+const resource& recoveries_resource();       // read-only; .../recover/ starts one (cpm.cpp)
 const resource& s3_repositories_resource();  // read-only (1.1.0)
 const resource& snapshots_resource();        // a backup's snapshots (1.1.0), made on request
 const resource& regions_resource();          // not paginated

@@ -70,8 +70,41 @@ std::optional<route> backup_snapshots_route(std::string_view id, std::string_vie
     return std::nullopt;
 }
 
+// Chapter 2, 1.1.0's new APIs: POST /backups/{backup_id}/snapshots/<kind>/{snapshot_id}/recover/
+// for dr_rds_clusters, dr_rds_databases, dynamodb_tables, rds_clusters,
+// rds_databases and redshift_clusters. The simulator's backups have snapshots of
+// the four kinds below (none of the dr_ kinds); chapter 2 lists no recover/ for
+// volumes/, so that path is Django's 404 like any other it does not list.
+std::optional<route> recover_route(std::string_view id, std::string_view rest) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kinds{{
+        {"rds_databases", "rds_database"},
+        {"rds_clusters", "rds_cluster"},
+        {"dynamodb_tables", "dynamodb_table"},
+        {"redshift_clusters", "redshift_cluster"},
+    }};
+    constexpr std::string_view prefix = "snapshots/";
+    constexpr std::string_view suffix = "/recover";
+    if (rest.size() <= prefix.size() + suffix.size() || !rest.starts_with(prefix) || !rest.ends_with(suffix))
+        return std::nullopt;
+    std::string_view middle = rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
+    auto slash = middle.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    std::string_view kind = middle.substr(0, slash);
+    std::string_view snapshot_id = middle.substr(slash + 1);
+    if (snapshot_id.empty() || snapshot_id.find_first_of("/.") != std::string_view::npos) return std::nullopt;
+    for (const auto& [path, type] : kinds) {
+        if (kind != path) continue;
+        route r{endpoint::recover_snapshot, table_id::backups, id, {verb::post}, "1.1.0"};
+        r.snapshot_type = type;
+        r.snapshot_id = snapshot_id;
+        return r;
+    }
+    return std::nullopt;
+}
+
 // Under a collection's prefix: "" (the list), "{id}", "{id}/snapshots" (accounts),
-// "{id}/snapshots[/volumes|/rds_databases]" (backups).
+// "{id}/backups" (policies), "{id}/snapshots[/volumes|/rds_databases]" and
+// "{id}/snapshots/<kind>/{snapshot_id}/recover" (backups).
 std::optional<route> match_under(const table_path& t, std::string_view rest) {
     if (rest.empty()) return collection_route(t.table);
     if (t.table == table_id::regions) return std::nullopt;  // chapter 2 lists GET /regions/ only
@@ -82,7 +115,13 @@ std::optional<route> match_under(const table_path& t, std::string_view rest) {
     if (t.table == table_id::backup_accounts || t.table == table_id::dr_accounts)
         if (rest.substr(slash + 1) == "snapshots")
             return route{endpoint::account_snapshots, t.table, id, {verb::delete_}};
-    if (t.table == table_id::backups) return backup_snapshots_route(id, rest.substr(slash + 1));
+    // Chapter 2 (1.0.0): POST /policies/{id}/backups/ runs the policy now.
+    if (t.table == table_id::policies && rest.substr(slash + 1) == "backups")
+        return route{endpoint::run_policy, t.table, id, {verb::post}};
+    if (t.table == table_id::backups) {
+        if (auto recover = recover_route(id, rest.substr(slash + 1))) return recover;
+        return backup_snapshots_route(id, rest.substr(slash + 1));
+    }
     return std::nullopt;
 }
 
@@ -113,6 +152,8 @@ std::optional<route> match_route(std::string_view path) {
         return route{endpoint::support_logs, {}, {}, {verb::get}, "1.1.0",
                      {"application/json", "application/octet-stream"}};
     if (inner == "settings/cleanup/logs") return route{endpoint::cleanup_logs, {}, {}, {verb::get}, "1.1.0", {"text/csv"}};
+    // Chapter 2 (1.1.0): POST /settings/cleanup/run/ starts a cleanup.
+    if (inner == "settings/cleanup/run") return route{endpoint::cleanup_run, {}, {}, {verb::post}, "1.1.0"};
     for (const auto& t : tables) {
         if (inner == t.prefix) return match_under(t, {});
         if (inner.starts_with(t.prefix) && inner.size() > t.prefix.size() && inner[t.prefix.size()] == '/')

@@ -21,6 +21,10 @@ enum class endpoint {
     backup_snapshots,   // GET backups/{backup_id}/snapshots/[volumes/|rds_databases/]
     support_logs,       // GET system/support_logs/
     cleanup_logs,       // GET settings/cleanup/logs/
+    // The job starts (docs/simulators.md, "Job starts"):
+    run_policy,         // POST policies/{id}/backups/
+    recover_snapshot,   // POST backups/{backup_id}/snapshots/<kind>/{snapshot_id}/recover/
+    cleanup_run,        // POST settings/cleanup/run/
 };
 
 enum class table_id {
@@ -45,8 +49,10 @@ struct route {
     // logs with "Accept: application/json" and cleanup logs with "text/csv".
     std::vector<std::string_view> accepts = {"application/json"};
     // backup_snapshots: the type a typed collection lists ("volume" under
-    // snapshots/volumes/), empty for every snapshot of the backup.
+    // snapshots/volumes/), empty for every snapshot of the backup;
+    // recover_snapshot: the type of the snapshot to recover ("rds_database").
     std::string_view snapshot_type = {};
+    std::string_view snapshot_id = {};  // recover_snapshot: the {snapshot_id} segment, unchecked
 
     bool allows(http::verb v) const;
     std::string allow_header() const;  // DRF's Allow: "GET, POST, HEAD, OPTIONS"

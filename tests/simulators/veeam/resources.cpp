@@ -1,12 +1,15 @@
 // The collections: users (reference, "User Accounts"), virtualMachines ("EC2
 // Instances"), repositories ("Backup Repositories"), regions ("AWS Regions"),
 // virtualMachines/policies ("EC2 Backup Policies"), efs/policies ("EFS Backup
-// Policies") and virtualMachines/restorePoints ("EC2 Restore Points"), listed
-// with the overview's query parameters.
+// Policies"), virtualMachines/restorePoints ("EC2 Restore Points") and sessions
+// ("Sessions"), listed with the overview's query parameters; and the one job
+// start, "Start Backup Policy" of "EC2 Backup Policies".
 #include "tests/simulators/veeam/text.hpp"
 #include "tests/simulators/veeam/veeam_vendor.hpp"
 
 #include <boost/url/params_view.hpp>
+
+#include <algorithm>
 
 namespace sim::veeam {
 
@@ -160,5 +163,47 @@ sim::reply veeam_vendor::list_efs_policies(call& c) { return list(c, efs_policy_
 
 // Reference, "EC2 Restore Points"; SearchPattern matches the instance's name.
 sim::reply veeam_vendor::list_restore_points(call& c) { return list(c, restore_point_items_, restore_point_spec_); }
+
+// Reference, "EC2 Backup Policies", "Start Backup Policy": the policy runs now,
+// as a session listed in /sessions (reference, "Sessions"). 202 Accepted: the
+// start is accepted, the backup goes on after the answer. A disabled policy
+// starts too (disabling stops the schedule, not a manual start).
+sim::reply veeam_vendor::start_ec2_policy(call& c) {
+    const std::string& policy_id = c.args.at(0);
+    if (!ec2_policy_index_.contains(policy_id))
+        return error_reply(c.req, not_found("The backup policy '" + policy_id + "' does not exist."));
+    json::object session;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        session = {{"id", session_ids_.uuid()},
+                   {"type", "PolicyBackup"},
+                   {"policyId", policy_id},
+                   {"status", "Running"},
+                   {"creationTimeUtc", iso_seconds(unix_seconds(c.now)) + "Z"}};
+        sessions_.push_back(session);
+        ++jobs_started_;
+    }
+    return json_reply(c.req, http::status::accepted, session);
+}
+
+// Reference, "Sessions": the sessions started since start-up (or the last reset),
+// oldest first; SearchPattern matches policyId, so ?SearchPattern=<policyId> gives
+// one policy's sessions.
+sim::reply veeam_vendor::list_sessions(call& c) {
+    std::lock_guard lock(sessions_mutex_);
+    std::vector<const json::object*> items;
+    items.reserve(sessions_.size());
+    for (const auto& s : sessions_) items.push_back(&s);
+    return list(c, items, session_spec_);
+}
+
+sim::reply veeam_vendor::get_session(call& c) {
+    std::lock_guard lock(sessions_mutex_);
+    const auto it = std::find_if(sessions_.begin(), sessions_.end(),
+                                 [&](const json::object& s) { return s.at("id").as_string() == c.args.at(0); });
+    if (it == sessions_.end())
+        return error_reply(c.req, not_found("The session '" + c.args.at(0) + "' does not exist."));
+    return json_reply(c.req, http::status::ok, *it);
+}
 
 }  // namespace sim::veeam

@@ -141,7 +141,11 @@ veeam_vendor::veeam_vendor(settings s, std::uint64_t seed, const sim::clock& clo
       restore_point_items_(pointers(restore_points_)),
       region_spec_{{"name"}, "name", {}, settings_.max_limit},
       policy_spec_{{"name", "priority"}, "name", {}, settings_.max_limit},
-      restore_point_spec_{{"creationTimeUtc", "vmName"}, "vmName", {}, settings_.max_limit} {}
+      restore_point_spec_{{"creationTimeUtc", "vmName"}, "vmName", {}, settings_.max_limit},
+      seed_(seed),
+      ec2_policy_index_(index_by_id(ec2_policies_)),
+      session_spec_{{"creationTimeUtc", "type", "status"}, "policyId", {}, settings_.max_limit},
+      session_ids_(seed, session_stream) {}
 
 const std::vector<veeam_vendor::route>& veeam_vendor::routes() {
     using v = http::verb;
@@ -164,10 +168,13 @@ const std::vector<veeam_vendor::route>& veeam_vendor::routes() {
         {v::get, {"virtualMachines", "policies"}, true, &veeam_vendor::list_ec2_policies},
         {v::get, {"virtualMachines", "restorePoints"}, true, &veeam_vendor::list_restore_points},
         {v::get, {"virtualMachines", "*"}, true, &veeam_vendor::get_virtual_machine},
+        {v::post, {"virtualMachines", "policies", "*", "start"}, true, &veeam_vendor::start_ec2_policy},
         {v::get, {"repositories"}, true, &veeam_vendor::list_repositories},
         {v::get, {"repositories", "*"}, true, &veeam_vendor::get_repository},
         {v::get, {"regions"}, true, &veeam_vendor::list_regions},
         {v::get, {"efs", "policies"}, true, &veeam_vendor::list_efs_policies},
+        {v::get, {"sessions"}, true, &veeam_vendor::list_sessions},
+        {v::get, {"sessions", "*"}, true, &veeam_vendor::get_session},
     };
     return table;
 }
@@ -260,6 +267,9 @@ json::object veeam_vendor::state() const {
     s["efsPolicies"] = efs_policies_.size();
     s["virtualMachineRestorePoints"] = restore_points_.size();
     s["api_versions"] = json::value_from(settings_.api_versions);
+    std::lock_guard lock(sessions_mutex_);
+    s["sessions"] = sessions_.size();
+    s["jobs_started"] = jobs_started_;
     return s;
 }
 
@@ -270,8 +280,14 @@ void veeam_vendor::reset() {
     users_.reset();
     mfa_challenges_ = 0;
     ignored_parameters_ = 0;
-    std::lock_guard lock(ignored_mutex_);
-    last_ignored_.clear();
+    {
+        std::lock_guard lock(ignored_mutex_);
+        last_ignored_.clear();
+    }
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.clear();
+    session_ids_ = seeded_random(seed_, session_stream);
+    jobs_started_ = 0;
 }
 
 }  // namespace sim::veeam

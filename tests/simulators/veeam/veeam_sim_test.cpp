@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <map>
 #include <numeric>
 #include <set>
@@ -120,6 +121,16 @@ struct veeam_fixture {
     }
 
     const sim::counters& stats() const { return vendor->stats(); }
+
+    result post(std::string target, const std::string& token) {
+        return send(http::verb::post, std::move(target),
+                    {{"x-api-version", std::string(version)}, {"Authorization", "Bearer " + token}});
+    }
+
+    json::object vendor_state() {
+        return parse_object(send(http::verb::get, "/__sim/state")).at("vendor_state").as_object();
+    }
+    std::int64_t jobs_started() { return vendor_state().at("jobs_started").as_int64(); }
 };
 
 std::vector<std::string> names(const json::object& page) {
@@ -837,6 +848,131 @@ BOOST_AUTO_TEST_CASE(new_collections_follow_the_seed) {
     }
     BOOST_TEST((a.get_list("/api/v1/regions", a.access_token()) == c.get_list("/api/v1/regions", c.access_token())));
 }
+
+// ---- Job starts (docs/simulators.md, "Job starts") ----
+
+BOOST_FIXTURE_TEST_SUITE(job_starts, veeam_fixture)
+
+// Reference, "EC2 Backup Policies", "Start Backup Policy": 202 with the session it
+// starts, listed in /sessions (reference, "Sessions") like every other collection.
+BOOST_AUTO_TEST_CASE(starting_an_ec2_policy_makes_a_session) {
+    const std::string access = access_token();
+    const json::object policies = get_list("/api/v1/virtualMachines/policies", access);
+    const auto policy_ids = ids(policies);
+    const std::string first = policy_ids.at(0);
+    BOOST_TEST(jobs_started() == 0);
+    const json::object none = get_list("/api/v1/sessions", access);
+    BOOST_TEST(none.at("totalCount").as_int64() == 0);
+    BOOST_TEST(result_count(none) == 0u);
+
+    const auto stamp = [&] {
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+        const std::time_t t = static_cast<std::time_t>(now);
+        std::tm utc{};
+        gmtime_r(&t, &utc);
+        char buffer[32];
+        return std::string(buffer, std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc));
+    };
+    const std::string before = stamp();
+    const result r = post("/api/v1/virtualMachines/policies/" + first + "/start", access);
+    const std::string after = stamp();
+    BOOST_REQUIRE_EQUAL(r.status, 202u);
+    const json::object session = parse_object(r);
+    std::set<std::string> keys;
+    for (const auto& kv : session) keys.insert(std::string(kv.key()));
+    BOOST_TEST((keys == std::set<std::string>{"id", "type", "policyId", "status", "creationTimeUtc"}));
+    BOOST_TEST(text(session, "type") == "PolicyBackup");
+    BOOST_TEST(text(session, "policyId") == first);
+    BOOST_TEST(text(session, "status") == "Running");
+    BOOST_TEST((text(session, "creationTimeUtc") == before || text(session, "creationTimeUtc") == after));
+    BOOST_TEST(text(session, "id").size() == 36u);  // a UUID, like every id here
+    BOOST_TEST(jobs_started() == 1);
+    BOOST_TEST(vendor_state().at("sessions").as_int64() == 1);
+
+    const json::object one = get_list("/api/v1/sessions", access);
+    BOOST_TEST(one.at("totalCount").as_int64() == 1);
+    BOOST_TEST((one.at("results").as_array()[0].as_object() == session));
+    BOOST_TEST((parse_object(get("/api/v1/sessions/" + text(session, "id"), access)) == session));
+
+    // Each start is a session of its own: the same policy again, a disabled policy
+    // (disabling stops the schedule, not a manual start), a trailing slash.
+    std::string disabled;
+    for (const auto& p : policies.at("results").as_array())
+        if (!p.at("isEnabled").as_bool()) disabled = text(p.as_object(), "id");
+    BOOST_TEST_REQUIRE(!disabled.empty());
+    BOOST_TEST(post("/api/v1/virtualMachines/policies/" + first + "/start", access).status == 202u);
+    BOOST_TEST(post("/api/v1/virtualMachines/policies/" + disabled + "/start", access).status == 202u);
+    BOOST_TEST(post("/api/v1/virtualMachines/policies/" + first + "/start/", access).status == 202u);
+    BOOST_TEST(jobs_started() == 4);
+    const json::object all = get_list("/api/v1/sessions", access);
+    BOOST_TEST(all.at("totalCount").as_int64() == 4);
+    const auto session_ids = ids(all);
+    BOOST_TEST(std::set<std::string>(session_ids.begin(), session_ids.end()).size() == 4u);
+    BOOST_TEST(session_ids.at(0) == text(session, "id"));  // oldest first
+
+    // Offset and Limit as everywhere; SearchPattern matches policyId.
+    const json::object second = get_list("/api/v1/sessions?Offset=1&Limit=1", access);
+    BOOST_TEST(second.at("totalCount").as_int64() == 4);
+    BOOST_TEST((ids(second) == std::vector<std::string>{session_ids.at(1)}));
+    const json::object of_first = get_list("/api/v1/sessions?SearchPattern=" + first, access);
+    BOOST_TEST(of_first.at("totalCount").as_int64() == 3);
+    for (const auto& item : of_first.at("results").as_array()) BOOST_TEST(text(item.as_object(), "policyId") == first);
+    BOOST_TEST(get_list("/api/v1/sessions?Sort=creationTimeUtcDesc&Limit=2", access).at("totalCount").as_int64() == 4);
+    check_error(get("/api/v1/sessions?Limit=-2", access), 400, "BadRequest");
+    check_error(get("/api/v1/sessions?Sort=policyIdAsc", access), 400, "BadRequest");
+}
+
+// An unknown policy is 404 in the reference's error body; nothing starts.
+BOOST_AUTO_TEST_CASE(starting_an_unknown_policy_is_not_found) {
+    const std::string access = access_token();
+    check_error(post("/api/v1/virtualMachines/policies/00000000-0000-4000-8000-000000000000/start", access), 404,
+                "NotFound");
+    const std::string efs = ids(get_list("/api/v1/efs/policies?Limit=1", access)).at(0);
+    check_error(post("/api/v1/virtualMachines/policies/" + efs + "/start", access), 404, "NotFound");
+    const std::string ec2 = ids(get_list("/api/v1/virtualMachines/policies?Limit=1", access)).at(0);
+    const result wrong = get("/api/v1/virtualMachines/policies/" + ec2 + "/start", access);
+    check_error(wrong, 405, "MethodNotAllowed");
+    BOOST_TEST(wrong.header("Allow") == "POST");
+    check_error(send(http::verb::post, "/api/v1/virtualMachines/policies/" + ec2 + "/start",
+                     {{"x-api-version", std::string(version)}}),
+                401, "AccessDenied");
+    check_error(send(http::verb::post, "/api/v1/virtualMachines/policies/" + ec2 + "/start",
+                     {{"Authorization", "Bearer " + access}}),
+                400, "BadRequest");
+    check_error(get("/api/v1/sessions/00000000-0000-4000-8000-000000000000", access), 404, "NotFound");
+    check_error(send(http::verb::get, "/api/v1/sessions", {{"x-api-version", std::string(version)}}), 401,
+                "AccessDenied");
+    BOOST_TEST(jobs_started() == 0);
+    BOOST_TEST(get_list("/api/v1/sessions", access).at("totalCount").as_int64() == 0);
+}
+
+// jobs_started counts jobs, not requests: none for an injected 503 (the vendor never
+// sees the request), one for a start whose answer is lost. Reset clears the sessions,
+// and the same seed gives the same session ids again.
+BOOST_AUTO_TEST_CASE(jobs_started_counts_jobs_not_requests) {
+    const std::string access = access_token();
+    const std::string start =
+        "/api/v1/virtualMachines/policies/" + ids(get_list("/api/v1/virtualMachines/policies?Limit=1", access)).at(0) +
+        "/start";
+    const std::string first_id = text(parse_object(post(start, access)), "id");
+    BOOST_TEST(jobs_started() == 1);
+    BOOST_TEST(send(http::verb::post, "/__sim/faults", {}, R"({"count":1,"status":503})").status == 200u);
+    BOOST_TEST(post(start, access).status == 503u);
+    BOOST_TEST(jobs_started() == 1);
+    BOOST_TEST(send(http::verb::post, "/__sim/faults", {}, R"({"count":1,"reset":true,"after":true})").status == 200u);
+    BOOST_CHECK_THROW(post(start, access), boost::system::system_error);
+    BOOST_TEST(jobs_started() == 2);
+    BOOST_TEST(get_list("/api/v1/sessions", access).at("totalCount").as_int64() == 2);
+
+    BOOST_TEST(send(http::verb::post, "/__sim/reset").status == 200u);
+    BOOST_TEST(jobs_started() == 0);
+    BOOST_TEST(vendor_state().at("sessions").as_int64() == 0);
+    const std::string again = access_token();
+    BOOST_TEST(get_list("/api/v1/sessions", again).at("totalCount").as_int64() == 0);
+    BOOST_TEST(text(parse_object(post(start, again)), "id") == first_id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 
 // vendor.hpp: handle() is called from several server threads at once.
 BOOST_AUTO_TEST_CASE(concurrent_clients_share_one_vendor) {

@@ -1,13 +1,14 @@
 // The Veeam simulator's vendor class, shared by veeam.cpp (settings, routing,
 // bearer checks), token_endpoint.cpp (POST/DELETE /api/v1/token) and
 // resources.cpp (users, virtualMachines, repositories, regions, EC2 and EFS
-// policies, EC2 restore points).
+// policies, EC2 restore points, starting an EC2 policy and its sessions).
 #pragma once
 
 #include "tests/simulators/common/vendor.hpp"
 #include "tests/simulators/veeam/directory.hpp"
 #include "tests/simulators/veeam/listing.hpp"
 #include "tests/simulators/veeam/replies.hpp"
+#include "tests/simulators/veeam/seed.hpp"
 #include "tests/simulators/veeam/tokens.hpp"
 
 #include <boost/url/url_view.hpp>
@@ -106,6 +107,9 @@ private:
     sim::reply list_ec2_policies(call& c);
     sim::reply list_efs_policies(call& c);
     sim::reply list_restore_points(call& c);
+    sim::reply start_ec2_policy(call& c);
+    sim::reply list_sessions(call& c);
+    sim::reply get_session(call& c);
     sim::reply list(call& c, const std::vector<const boost::json::object*>& items, const collection_spec& spec);
 
     const settings settings_;
@@ -138,6 +142,17 @@ private:
     std::atomic<std::uint64_t> ignored_parameters_{0};
     mutable std::mutex ignored_mutex_;
     std::vector<std::string> last_ignored_;  // names, for tests that check `offset` was not honoured
+
+    // Started jobs: POST virtualMachines/policies/{policyId}/start makes a
+    // session (GET /sessions). Ids come from a stream of their own, restarted by reset().
+    static constexpr std::uint64_t session_stream = 0x7365;  // "se"
+    const std::uint64_t seed_;
+    const std::unordered_map<std::string, std::size_t> ec2_policy_index_;
+    const collection_spec session_spec_;
+    mutable std::mutex sessions_mutex_;
+    std::vector<boost::json::object> sessions_;  // in the order started
+    seeded_random session_ids_;
+    std::uint64_t jobs_started_ = 0;  // under sessions_mutex_
 };
 
 }  // namespace sim::veeam
