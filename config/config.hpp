@@ -135,6 +135,20 @@ struct breaker_settings {
     duration open_max{300'000};       // up to this
 };
 
+// The concurrency limit (docs/resilience.md).
+struct concurrency_settings {
+    unsigned max_in_flight = 64;  // requests to the backend at once; 0: no limit
+    unsigned queue = 256;         // requests waiting for one of them, beyond which 503 backend-overloaded
+    duration queue_wait{5'000};   // the longest a request waits there
+};
+
+// Idempotency keys on POST and PATCH (docs/resilience.md).
+struct idempotency_settings {
+    enum class policy { off, optional, required };
+    policy keys = policy::optional;  // off: the header is not read (nor forwarded); required: 400 without one
+    duration ttl{86'400'000};        // how long a key's record (and its answer) is kept
+};
+
 // base_url split once at load time.
 struct upstream_url {
     std::string scheme;     // "http" or "https"
@@ -162,6 +176,8 @@ struct backend {
     bool query_strict = true;
     retry_settings retries;
     breaker_settings circuit_breaker;
+    idempotency_settings idempotency;
+    concurrency_settings concurrency;
     origin where;
 };
 

@@ -365,6 +365,42 @@ breaker_settings read_breaker(yaml_reader& r, const node_ref& at)
     return t;
 }
 
+idempotency_settings read_idempotency(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"keys", "ttl"});
+    idempotency_settings t;
+    if (auto n = f.find("keys")) {
+        const auto v = r.text(*n, "off, optional or required");
+        if (v == "off")
+            t.keys = idempotency_settings::policy::off;
+        else if (v == "optional")
+            t.keys = idempotency_settings::policy::optional;
+        else if (v == "required")
+            t.keys = idempotency_settings::policy::required;
+        else
+            r.fail(*n, "expected off, optional or required" + r.got(*n));
+    }
+    if (auto n = f.find("ttl")) {
+        t.ttl = r.time(*n);
+        if (t.ttl.count() < 1000)
+            r.fail(*n, "expected at least 1s" + r.got(*n));
+    }
+    return t;
+}
+
+concurrency_settings read_concurrency(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"max_in_flight", "queue", "queue_wait"});
+    concurrency_settings t;
+    if (auto n = f.find("max_in_flight"))
+        t.max_in_flight = static_cast<unsigned>(r.unsigned_int(*n, 1'000'000));
+    if (auto n = f.find("queue"))
+        t.queue = static_cast<unsigned>(r.unsigned_int(*n, 1'000'000));
+    if (auto n = f.find("queue_wait"))
+        t.queue_wait = r.time(*n);
+    return t;
+}
+
 void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
 {
     b.base_url = r.non_empty_text(at, "an http:// or https:// URL");
@@ -377,7 +413,8 @@ void read_base_url(yaml_reader& r, const node_ref& at, backend& b)
 backend read_backend(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"name", "type", "base_url", "api_version", "headers", "credentials", "options", "tls",
-                           "timeouts", "max_idle_connections", "query", "retries", "circuit_breaker"});
+                           "timeouts", "max_idle_connections", "query", "retries", "circuit_breaker", "idempotency",
+                           "concurrency"});
     backend b;
     b.where = origin_of(at);
     b.name = read_backend_name(r, f.require("name", "a backend name"));
@@ -407,6 +444,10 @@ backend read_backend(yaml_reader& r, const node_ref& at)
         b.retries = read_retries(r, *n);
     if (auto n = f.find("circuit_breaker"))
         b.circuit_breaker = read_breaker(r, *n);
+    if (auto n = f.find("idempotency"))
+        b.idempotency = read_idempotency(r, *n);
+    if (auto n = f.find("concurrency"))
+        b.concurrency = read_concurrency(r, *n);
     return b;
 }
 

@@ -31,13 +31,17 @@ constexpr errc_info info_of(errc code)
     case errc::request_timeout:       return {408, "request-timeout", "Request not received in time", s::downstream, true};
     case errc::length_required:       return {411, "length-required", "Content-Length required", s::downstream, false};
     case errc::not_acceptable:        return {406, "not-acceptable", "Not acceptable", s::downstream, false};
+    case errc::idempotency_conflict:  return {409, "idempotency-conflict", "Idempotency key in use", s::downstream, true};
+    case errc::idempotency_mismatch:  return {422, "idempotency-mismatch", "Idempotency key reused with another body", s::downstream, false};
     case errc::payload_too_large:     return {413, "payload-too-large", "Request body too large", s::downstream, false};
     case errc::header_too_large:      return {431, "header-too-large", "Request header fields too large", s::downstream, false};
     case errc::not_implemented:       return {501, "not-implemented", "Method not implemented", s::downstream, false};
     case errc::upstream_unreachable:  return {502, "upstream-unreachable", "Upstream unreachable", s::upstream, true};
     case errc::upstream_bad_response: return {502, "upstream-bad-response", "Upstream sent an invalid response", s::upstream, false};
     case errc::upstream_auth_failed:  return {502, "upstream-auth-failed", "Upstream login failed", s::upstream, true};
+    case errc::outcome_unknown:       return {502, "outcome-unknown", "Outcome unknown", s::upstream, false};
     case errc::overloaded:            return {503, "overloaded", "Gateway overloaded", s::internal, true};
+    case errc::backend_overloaded:    return {503, "backend-overloaded", "Backend overloaded", s::upstream, true};
     case errc::circuit_open:          return {503, "circuit-open", "Circuit open", s::upstream, true};
     case errc::upstream_timeout:      return {504, "upstream-timeout", "Upstream timeout", s::upstream, true};
     case errc::upstream_error:        return {502, "upstream-error", "Upstream error", s::upstream, false};

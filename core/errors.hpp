@@ -25,14 +25,18 @@ enum class errc {
     request_timeout,       // 408 the client was too slow sending its request
     length_required,       // 411 the backend must see the whole body (to sign it) but none was announced
     not_acceptable,        // 406 the client accepts no media type the gateway answers (an XML-only list request)
+    idempotency_conflict,  // 409 the first request with this Idempotency-Key is still running
+    idempotency_mismatch,  // 422 the Idempotency-Key was used with another body
     payload_too_large,     // 413 the request body is above limits.max_body_bytes
     header_too_large,      // 431 the request line and headers are above limits.max_header_bytes
     not_implemented,       // 501 a method that is not a registered HTTP method
     upstream_unreachable,  // 502 connect/TLS failure, or the upstream closed mid-response
     upstream_bad_response, // 502 the upstream sent something that is not HTTP
     upstream_auth_failed,  // 502 the gateway could not obtain a credential for the upstream
+    outcome_unknown,       // 502 the request reached the vendor and its answer was lost: a job may have started
     overloaded,            // 503 too many connections or requests; or shutting down
     circuit_open,          // 503 the backend's circuit breaker is open: nothing is sent to it
+    backend_overloaded,    // 503 the backend's concurrency limit and its queue are full (or the wait ran out)
     upstream_timeout,      // 504 no response from the upstream within timeouts.request
     upstream_error,        // the upstream's own error answer (status >= 400): its status, its message as title
     internal,              // 500 a bug: logged with the request id
@@ -50,6 +54,9 @@ struct gateway_error {
     // Header fields the answer carries (the vendor's Retry-After and Allow,
     // the breaker's Retry-After).
     std::vector<std::pair<std::string, std::string>> headers = {};
+    // The request was sent whole before the failure (the vendor may have run
+    // it): a job start with an Idempotency-Key then has an unknown outcome.
+    bool sent = false;
 };
 
 unsigned status_of(errc code);

@@ -28,6 +28,8 @@
 
 #include "core/ascii.hpp"
 #include "gateway/client_auth.hpp"
+#include "gateway/idempotency.hpp"
+#include "adapters/common/crypto.hpp"
 #include "adapters/common/encoding.hpp"
 #include "gateway/list_merge.hpp"
 #include "gateway/local_query.hpp"
@@ -67,17 +69,32 @@ public:
     // coroutines of their own: each would be one more frame per request.)
     awaitable<bool> run(request_ctx& ctx)
     {
-        if (admit(ctx)) {
-            auto& health = *w_.rt().health[ctx.backend_index];
-            health.request_started();
+        if (admit(ctx) && enter(ctx)) {
             normalize(ctx);
             if (ctx.dialect)
                 co_await proxy_list(ctx);
+            else if (keyed(ctx))
+                co_await proxy_keyed(ctx);
             else if (buffered(ctx))
                 co_await proxy_buffered(ctx);
             else
                 co_await proxy_streamed(ctx);
-            health.request_ended();
+            w_.rt().health[ctx.backend_index]->leave();
+        } else if (ctx.backend && !ctx.problem) {
+            // No slot at once (concurrency.max_in_flight): the queue.
+            const bool entered = co_await wait_for_slot(ctx);
+            if (entered) {
+                normalize(ctx);
+                if (ctx.dialect)
+                    co_await proxy_list(ctx);
+                else if (keyed(ctx))
+                    co_await proxy_keyed(ctx);
+                else if (buffered(ctx))
+                    co_await proxy_buffered(ctx);
+                else
+                    co_await proxy_streamed(ctx);
+                w_.rt().health[ctx.backend_index]->leave();
+            }
         }
         // 10: the problem a phase left, answered; then the access-log line,
         // written here and only here.
@@ -106,6 +123,8 @@ private:
     static constexpr std::size_t buffered_body_limit = 1024 * 1024;
     // Upstream answers read whole: errors (to become problems) and small successes.
     static constexpr std::uint64_t worth_reading = 64 * 1024;
+    // An answer to a keyed request is kept up to this size, to be given again.
+    static constexpr std::uint64_t stored_answer_limit = 1024 * 1024;
 
     const config::gateway_config& cfg() const { return w_.cfg(); }
 
@@ -118,6 +137,64 @@ private:
         const auto length = ctx.parser.content_length();
         const auto buffer_up_to = ctx.adapter->buffered_body_limit().value_or(buffered_body_limit);
         return !ctx.body_follows || (length && *length <= buffer_up_to);
+    }
+
+    // A slot of the backend's concurrency limit, if one is free.
+    bool enter(request_ctx& ctx) { return w_.rt().health[ctx.backend_index]->try_enter(); }
+
+    // None was: wait in the backend's bounded queue, at most
+    // concurrency.queue_wait; false: refused (503 backend-overloaded, in ctx).
+    awaitable<bool> wait_for_slot(request_ctx& ctx)
+    {
+        struct slot_wait final : backend_health::waiter, std::enable_shared_from_this<slot_wait> {
+            explicit slot_wait(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
+            void grant() override
+            {
+                asio::post(executor, [self = this->shared_from_this()] { self->timer.cancel(); });
+            }
+            asio::any_io_executor executor;
+            asio::steady_timer timer;
+        };
+        auto& health = *w_.rt().health[ctx.backend_index];
+        const auto& limits = ctx.backend->concurrency;
+        auto wait = std::make_shared<slot_wait>(co_await asio::this_coro::executor);
+        wait->timer.expires_after(limits.queue_wait);  // before it is queued: grant() may cancel it at once
+        const auto queued = health.enter_or_queue(wait);
+        if (queued == backend_health::queued::entered)
+            co_return true;
+        if (queued == backend_health::queued::waiting) {
+            co_await wait->timer.async_wait(use_tuple);
+            if (!health.withdraw(wait))
+                co_return true;  // granted
+        }
+        gateway_error e{errc::backend_overloaded,
+                        "backend '" + ctx.backend->name + "' has " + std::to_string(limits.max_in_flight) +
+                            " requests in flight (concurrency.max_in_flight) and " +
+                            (queued == backend_health::queued::full
+                                 ? std::to_string(limits.queue) + " waiting (concurrency.queue)"
+                                 : "this one waited " + std::to_string(limits.queue_wait.count()) +
+                                       " ms (concurrency.queue_wait)"),
+                        {}, {}};
+        e.headers.emplace_back("Retry-After", "1");
+        ctx.fail(std::move(e), ctx.client_keep_alive && !ctx.body_follows);
+        co_return false;
+    }
+
+    // Whether the request goes through the idempotency store: a POST or
+    // PATCH to a backend whose idempotency.keys is not off, with a key (or
+    // required to have one).
+    bool keyed(request_ctx& ctx) const
+    {
+        const auto method = ctx.req().method();
+        if (method != http::verb::post && method != http::verb::patch)
+            return false;
+        const auto policy = ctx.backend->idempotency.keys;
+        using p = config::idempotency_settings::policy;
+        if (policy == p::off) {
+            ctx.req().erase("Idempotency-Key");  // the gateway's header, never the vendor's
+            return false;
+        }
+        return policy == p::required || ctx.req().find("Idempotency-Key") != ctx.req().end();
     }
 
     // Expect: 100-continue, answered once the request is known to be
@@ -261,6 +338,199 @@ private:
             co_await replay_or_refuse(ctx, ex, req, upstream_calls);
         else
             co_await answer(ctx, ex);
+    }
+
+    // A POST or PATCH with an Idempotency-Key (docs/resilience.md): its body
+    // read whole and fingerprinted, the key claimed in the store, then sent
+    // once. A duplicate while the first runs: 409; with another body: 422;
+    // after it was answered: the same answer again (Idempotent-Replayed:
+    // true); after its answer was lost: 502 outcome-unknown again, never a
+    // second send.
+    awaitable<void> proxy_keyed(request_ctx& ctx)
+    {
+        const auto& settings = ctx.backend->idempotency;
+        auto& head = ctx.req();
+        const bool can_answer = !ctx.body_follows;  // otherwise the unread body closes the connection
+        if (head.count("Idempotency-Key") > 1) {
+            ctx.fail(gateway_error{errc::bad_request, "header Idempotency-Key is given more than once", {}, {}},
+                     ctx.client_keep_alive && can_answer);
+            co_return;
+        }
+        const auto given = head["Idempotency-Key"];
+        if (given.empty() && head.find("Idempotency-Key") == head.end()) {
+            ctx.fail(gateway_error{errc::bad_request,
+                                   "backend '" + ctx.backend->name + "' requires an Idempotency-Key on " +
+                                       std::string(head.method_string()) +
+                                       " (idempotency.keys: required): a job start must be safe to repeat",
+                                   {}, {}},
+                     ctx.client_keep_alive && can_answer);
+            co_return;
+        }
+        const auto key = parse_idempotency_key(given);
+        if (!key) {
+            ctx.fail(gateway_error{errc::bad_request,
+                                   "header Idempotency-Key must be 1 to 255 visible ASCII characters, as a "
+                                   "string (\"k-1\") or bare",
+                                   {}, {}},
+                     ctx.client_keep_alive && can_answer);
+            co_return;
+        }
+        head.erase("Idempotency-Key");
+        http::request<http::string_body> req;
+        if (ctx.parser.is_done()) {
+            req = with_string_body(std::move(ctx.parser));
+        } else {
+            auto read = co_await read_buffered_body(ctx);
+            if (!read)
+                co_return;
+            req = std::move(*read);
+        }
+        ctx.log.bytes_in = req.body().size();
+        req.prepare_payload();
+        const std::string_view target = req.target();
+        const auto scope = idempotency_scope(ctx.who->name, ctx.backend->name, req.method_string(),
+                                             target.substr(0, target.find('?')), *key);
+        const auto fingerprint = encoding::hex(crypto::sha256(req.body()));
+        auto& store = *w_.rt().idempotency;
+        const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings.ttl);
+        const auto found = store.begin(scope, fingerprint, ttl);
+        using state = idempotency_store::state;
+        switch (found.what) {
+        case state::running: {
+            gateway_error e{errc::idempotency_conflict,
+                            "a request with this Idempotency-Key is still running; retry when it is answered", {},
+                            {}};
+            e.headers.emplace_back("Retry-After", "1");
+            ctx.fail(std::move(e), ctx.client_keep_alive);
+            co_return;
+        }
+        case state::mismatch:
+            ctx.fail(gateway_error{errc::idempotency_mismatch,
+                                   "this Idempotency-Key was used with another request body; use a new key for a "
+                                   "new request",
+                                   {}, {}},
+                     ctx.client_keep_alive);
+            co_return;
+        case state::unknown:
+            ctx.fail(outcome_unknown(ctx, "before"), ctx.client_keep_alive);
+            co_return;
+        case state::answered:
+            co_await replay(ctx, *found.answer);
+            co_return;
+        case state::fresh: break;
+        }
+
+        ctx.adapter->build_request(req);
+        auto upstream_calls = w_.client_for(ctx.backend_index);
+        auto result = co_await send_with_credentials(ctx, req, upstream_calls);
+        if (auto* e = std::get_if<gateway_error>(&result)) {
+            if (e->sent) {
+                store.unknown(scope);
+                ctx.fail(outcome_unknown(ctx, e->detail), ctx.client_keep_alive);
+            } else {
+                store.release(scope);  // it never reached the vendor: the key may be used again
+                ctx.fail(std::move(*e), ctx.client_keep_alive);
+            }
+            co_return;
+        }
+        auto& ex = std::get<upstream_exchange>(result);
+        if (rejected_credentials(ex, *ctx.adapter, req)) {
+            store.release(scope);
+            const std::string why = "and the request was not replayed: it may start a job; retry it";
+            co_await refuse_credentials(ctx, ex, why, ctx.client_keep_alive);
+            co_return;
+        }
+        const auto length = ex.parser->content_length();
+        if (length && *length > stored_answer_limit) {
+            // Too large to keep: answered as it comes; a duplicate is told so.
+            stored_answer too_large{ex.parser->get().result_int(), {}, {}, false};
+            store.answered(scope, std::move(too_large));
+            co_await answer(ctx, ex);
+            co_return;
+        }
+        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(ctx.backend_index), ex, stored_answer_limit);
+        if (auto* e = std::get_if<gateway_error>(&read)) {
+            store.unknown(scope);  // it ran; its answer broke off
+            ctx.fail(outcome_unknown(ctx, e->detail), false);
+            co_return;
+        }
+        auto& res = std::get<adapters::upstream_response>(read);
+        const unsigned status = res.result_int();
+        if (status == 429 || status == 503) {
+            store.release(scope);  // turned away, not run: the same key may try again
+        } else {
+            stored_answer kept{status, {}, res.body(), true};
+            for (const auto& field : res)
+                if (worth_replaying(field.name(), field.name_string()))
+                    kept.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            store.answered(scope, std::move(kept));
+        }
+        co_await answer_held(ctx, res, false);
+    }
+
+    // The stored answer to a request whose key was answered before.
+    awaitable<void> replay(request_ctx& ctx, const stored_answer& a)
+    {
+        if (!a.body_kept) {
+            ctx.fail(gateway_error{errc::idempotency_conflict,
+                                   "a request with this Idempotency-Key was answered " + std::to_string(a.status) +
+                                       "; its answer was too large to keep and cannot be given again",
+                                   {}, {}},
+                     ctx.client_keep_alive);
+            co_return;
+        }
+        adapters::upstream_response res{static_cast<http::status>(a.status), 11};
+        for (const auto& [name, value] : a.headers)
+            res.insert(name, value);
+        res.body() = a.body;
+        co_await answer_held(ctx, res, true);
+    }
+
+    // A vendor's answer held whole: an error as a problem, else as it came.
+    awaitable<void> answer_held(request_ctx& ctx, adapters::upstream_response& res, bool replayed)
+    {
+        const unsigned status = res.result_int();
+        if (status >= 400) {
+            upstream_failed(ctx, res, ctx.client_keep_alive);
+            if (replayed)
+                ctx.problem->error.headers.emplace_back("Idempotent-Replayed", "true");
+            co_return;
+        }
+        remove_hop_by_hop(res);
+        if (replayed)
+            res.set("Idempotent-Replayed", "true");
+        co_await write_whole(ctx, res, status);
+    }
+
+    // The header fields of an answer worth giving again: not the hop-by-hop
+    // ones, not the framing (recomputed), not Date, not cookies.
+    static bool worth_replaying(http::field f, std::string_view name)
+    {
+        switch (f) {
+        case http::field::connection:
+        case http::field::keep_alive:
+        case http::field::transfer_encoding:
+        case http::field::content_length:
+        case http::field::date:
+        case http::field::set_cookie:
+        case http::field::upgrade:
+        case http::field::trailer:
+        case http::field::te:
+            return false;
+        default:
+            return !bg::iequals(name, "Proxy-Connection");
+        }
+    }
+
+    gateway_error outcome_unknown(const request_ctx& ctx, std::string_view what) const
+    {
+        return gateway_error{
+            errc::outcome_unknown,
+            "the request reached backend '" + ctx.backend->name + "' and its answer was lost (" + std::string(what) +
+                "): the job it starts may have started. Look for it in the vendor's lists (its backups, "
+                "recoveries or jobs) before starting it again; this Idempotency-Key gives this answer, and never "
+                "a second send, for as long as the gateway keeps it (idempotency.ttl)",
+            {}, {}};
     }
 
     // 6 credentials (the adapter may log in first), 7 send: the exchange's

@@ -87,9 +87,72 @@ std::uint64_t jitter_random()
 }
 
 backend_health::backend_health(const config::retry_settings& retries, const config::breaker_settings& breaker,
-                               clock_fn now)
-    : now_(now), retry_(retries), breaker_(breaker), open_period_(breaker.open_for)
+                               const config::concurrency_settings& concurrency, clock_fn now)
+    : now_(now), retry_(retries), breaker_(breaker), concurrency_(concurrency), open_period_(breaker.open_for)
 {
+}
+
+bool backend_health::try_enter()
+{
+    const std::uint64_t max = concurrency_.max_in_flight;
+    if (max == 0) {
+        in_flight_.fetch_add(1, std::memory_order_seq_cst);
+        return true;
+    }
+    auto current = in_flight_.load(std::memory_order_seq_cst);
+    while (current < max)
+        if (in_flight_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst))
+            return true;
+    return false;
+}
+
+// The waiter counts itself before it tries again, and leave() frees its slot
+// before it looks for waiters: whichever comes second sees the other, so a
+// slot freed while a request queues is never left idle.
+backend_health::queued backend_health::enter_or_queue(const std::shared_ptr<waiter>& w)
+{
+    std::lock_guard lock(mutex_);
+    waiting_.fetch_add(1, std::memory_order_seq_cst);
+    if (try_enter()) {
+        waiting_.fetch_sub(1, std::memory_order_seq_cst);
+        return queued::entered;
+    }
+    if (waiters_.size() >= concurrency_.queue) {
+        waiting_.fetch_sub(1, std::memory_order_seq_cst);
+        overloaded_.fetch_add(1, std::memory_order_relaxed);
+        return queued::full;
+    }
+    waiters_.push_back(w);
+    return queued::waiting;
+}
+
+bool backend_health::withdraw(const std::shared_ptr<waiter>& w)
+{
+    std::lock_guard lock(mutex_);
+    if (w->granted)
+        return false;
+    const auto it = std::find(waiters_.begin(), waiters_.end(), w);
+    if (it != waiters_.end()) {
+        waiters_.erase(it);
+        waiting_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    overloaded_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void backend_health::leave()
+{
+    in_flight_.fetch_sub(1, std::memory_order_seq_cst);
+    if (waiting_.load(std::memory_order_seq_cst) == 0)
+        return;
+    std::lock_guard lock(mutex_);
+    while (!waiters_.empty() && try_enter()) {
+        auto w = std::move(waiters_.front());
+        waiters_.pop_front();
+        waiting_.fetch_sub(1, std::memory_order_seq_cst);
+        w->granted = true;
+        w->grant();
+    }
 }
 
 bool backend_health::try_start_retry()

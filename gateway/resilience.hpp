@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -51,12 +53,31 @@ public:
     using clock_fn = steady::time_point (*)();
     // `now`: the clock (tests pass their own).
     backend_health(const config::retry_settings& retries, const config::breaker_settings& breaker,
-                   clock_fn now = &steady::now);
+                   const config::concurrency_settings& concurrency = {}, clock_fn now = &steady::now);
 
-    // Every request to the backend, from admission to its answer.
-    void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-    void request_ended() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+    // ---- The concurrency limit: a slot per request to the backend, from
+    // admission to its answer (concurrency.max_in_flight; 0: no limit).
+    // A slot now, if one is free.
+    bool try_enter();
+    // A request that found none waits for one in a bounded queue: it is
+    // granted one by leave() (grant() is called, under the lock, with
+    // `granted` set), or withdraws when its wait runs out.
+    struct waiter {
+        virtual ~waiter() = default;
+        virtual void grant() = 0;  // wake the waiting request (any thread may call it)
+        bool granted = false;
+    };
+    enum class queued { entered, waiting, full };
+    queued enter_or_queue(const std::shared_ptr<waiter>& w);
+    // The wait ran out: true when it was withdrawn (no slot); false when a
+    // slot was granted meanwhile (the request holds it).
+    bool withdraw(const std::shared_ptr<waiter>& w);
+    // The request is over: its slot to the first waiter, or freed.
+    void leave();
     std::uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+    std::uint64_t queued_now() const { return waiting_.load(std::memory_order_relaxed); }
+    std::uint64_t overloaded() const { return overloaded_.load(std::memory_order_relaxed); }
+    void count_overloaded() { overloaded_.fetch_add(1, std::memory_order_relaxed); }
 
     // A retry may start when retries in flight stay within budget_percent of
     // the requests in flight plus budget_min; then retry_ended() when it is over.
@@ -90,7 +111,11 @@ private:
     const clock_fn now_;
     const config::retry_settings retry_;
     const config::breaker_settings breaker_;
+    const config::concurrency_settings concurrency_;
     std::atomic<std::uint64_t> in_flight_{0};
+    std::atomic<std::uint64_t> waiting_{0};
+    std::deque<std::shared_ptr<waiter>> waiters_;  // under mutex_
+    std::atomic<std::uint64_t> overloaded_{0};
     std::atomic<std::uint64_t> retries_in_flight_{0};
     std::atomic<state> state_{state::closed};
     std::atomic<unsigned> consecutive_failures_{0};

@@ -53,7 +53,7 @@ runtime::runtime(config::snapshot snapshot)
             throw std::runtime_error("backend '" + b.name + "': unknown type '" + b.type + "'");
         adapters.push_back(type->make(b));
         targets.push_back(std::make_unique<upstream_target>(b));
-        health.push_back(std::make_unique<backend_health>(b.retries, b.circuit_breaker));
+        health.push_back(std::make_unique<backend_health>(b.retries, b.circuit_breaker, b.concurrency));
         auxiliary_backends.push_back(nullptr);
         auxiliary_targets.push_back(nullptr);
         if (auto origin = adapters.back()->auxiliary_origin()) {

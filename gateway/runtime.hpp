@@ -6,6 +6,7 @@
 #include "adapters/adapter.hpp"
 #include "config/config.hpp"
 #include "gateway/client_auth.hpp"
+#include "gateway/idempotency.hpp"
 #include "gateway/log.hpp"
 #include "gateway/resilience.hpp"
 #include "gateway/upstream.hpp"
@@ -28,6 +29,7 @@ struct runtime {
     std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
     std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
     std::vector<std::unique_ptr<backend_health>> health;       // by backend index: retry budget, breaker
+    std::unique_ptr<idempotency_store> idempotency = std::make_unique<memory_idempotency_store>();
     // The adapters' auxiliary origins (token endpoints), by backend index;
     // null when the adapter has none. Each has a backend of its own (its URL,
     // TLS verified with the system's trust store, the backend's timeouts).

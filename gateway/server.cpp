@@ -267,6 +267,11 @@ std::string server::metrics_text() const
     };
     per_backend("gateway_backend_requests_in_flight", "gauge", "Requests to the backend being handled.",
                 [](const backend_health& h) { return h.in_flight(); });
+    per_backend("gateway_backend_queued", "gauge", "Requests waiting for a slot of the concurrency limit.",
+                [](const backend_health& h) { return h.queued_now(); });
+    per_backend("gateway_backend_overloaded_total", "counter",
+                "Requests answered 503 backend-overloaded (the limit's queue full, or the wait over).",
+                [](const backend_health& h) { return h.overloaded(); });
     per_backend("gateway_backend_retries_total", "counter", "Upstream exchanges retried after a retryable failure.",
                 [](const backend_health& h) { return h.retries(); });
     per_backend("gateway_backend_retries_denied_total", "counter",

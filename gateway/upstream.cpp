@@ -222,18 +222,22 @@ void upstream_pool::close_idle()
 
 gateway_error upstream_error(const config::backend& b, boost::system::error_code ec, bool reading)
 {
-    if (ec == beast::error::timeout)
-        return {errc::upstream_timeout,
-                "backend '" + b.name + "' did not answer within " + std::to_string(b.timeouts.request.count()) + " ms",
-                {}, {}};
-    const bool protocol_error = is_http_protocol_error(ec) && ec != beast::http::error::partial_message;
-    if (reading && protocol_error)
-        return {errc::upstream_bad_response, "backend '" + b.name + "' sent an invalid response: " + ec.message(),
-                {}, {}};
-    return {errc::upstream_unreachable,
-            "connection to backend '" + b.name + "' failed " + (reading ? "reading the response: " : "sending: ") +
-                ec.message(),
-            {}, {}};
+    gateway_error e;
+    if (ec == beast::error::timeout) {
+        e = {errc::upstream_timeout,
+             "backend '" + b.name + "' did not answer within " + std::to_string(b.timeouts.request.count()) + " ms",
+             {}, {}};
+    } else if (reading && is_http_protocol_error(ec) && ec != beast::http::error::partial_message) {
+        e = {errc::upstream_bad_response, "backend '" + b.name + "' sent an invalid response: " + ec.message(), {},
+             {}};
+    } else {
+        e = {errc::upstream_unreachable,
+             "connection to backend '" + b.name + "' failed " + (reading ? "reading the response: " : "sending: ") +
+                 ec.message(),
+             {}, {}};
+    }
+    e.sent = reading;  // reading: the request had gone whole
+    return e;
 }
 
 adapters::upstream_client* pool_client::auxiliary()

@@ -71,14 +71,14 @@ BOOST_AUTO_TEST_CASE(full_jitter_backoff)
 // Retries in flight at most budget_percent of the requests in flight, plus budget_min.
 BOOST_AUTO_TEST_CASE(the_retry_budget)
 {
-    backend_health h({}, {}, &now);
+    backend_health h({}, {}, {}, &now);
     for (int i = 0; i < 3; ++i)
         BOOST_TEST(h.try_start_retry());
     BOOST_TEST(!h.try_start_retry());  // 3 + 0 % of none
     h.retry_ended();
     BOOST_TEST(h.try_start_retry());
     for (int i = 0; i < 10; ++i)
-        h.request_started();
+        BOOST_TEST(h.try_enter());
     BOOST_TEST(h.try_start_retry());  // 3 + 20 % of 10 = 5
     BOOST_TEST(h.try_start_retry());
     BOOST_TEST(!h.try_start_retry());
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(the_circuit_breaker)
     using state = backend_health::state;
     using admission = backend_health::admission;
     config::breaker_settings b;  // 5 failures, 5 s, doubling to 5 min
-    backend_health h({}, b, &now);
+    backend_health h({}, b, {}, &now);
     milliseconds wait{0};
     // Failures that a success interrupts do not open it.
     for (int i = 0; i < 4; ++i)
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(a_breaker_of_zero_failures_never_opens)
 {
     config::breaker_settings b;
     b.failures = 0;
-    backend_health h({}, b, &now);
+    backend_health h({}, b, {}, &now);
     milliseconds wait{0};
     for (int i = 0; i < 100; ++i)
         h.record(true, false);
