@@ -318,6 +318,14 @@ def rows(doc):
                     compare += f"; /gw {r['workload']}r: {rfmt(ratio(r['rps'], relayed['rps']))} rps"
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
+        if ok(r) and r["workload"] == "W8":
+            st = r["stats"]
+            total = st.get("requests") or 0
+            good = total - st.get("non2xx", 0) - st.get("bad_body", 0)
+            w8 = f"2xx: {100.0 * good / total:.2f} % of {total}" if total else "no requests"
+            if r.get("upstream_requests") and total:
+                w8 += f"; upstream requests per client request: {r['upstream_requests'] / total:.3f}"
+            compare = w8 + ("; " + compare if compare else "")
         if ok(r) and r["workload"] in ("W3r", "W3qr", "W4r"):
             own_w1 = w1_of(results, r["system"], threads)
             if ok(own_w1):

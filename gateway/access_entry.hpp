@@ -22,8 +22,6 @@ public:
     // status 0: no response was sent (the client went away). aborted: the
     // response started but did not complete.
     void finish(unsigned status, bool aborted = false);
-    // When the request's head was read (its deadline counts from here).
-    std::chrono::steady_clock::time_point started() const { return start_; }
 
     std::string request_id;
     std::string principal;

@@ -327,8 +327,11 @@ private:
         ctx.adapter->build_request(req);
         auto upstream_calls = w_.client_for(ctx.backend_index);
         auto result = co_await send_with_credentials(ctx, req, upstream_calls);
-        if (may_retry(ctx, req, result))
-            co_await retry_buffered(ctx, req, upstream_calls, result);
+        if (may_retry(ctx, req, result)) {
+            const bool answered = co_await retry_buffered(ctx, req, upstream_calls, result);
+            if (answered)
+                co_return;
+        }
         if (auto* e = std::get_if<gateway_error>(&result)) {
             ctx.fail(std::move(*e), ctx.client_keep_alive);
             co_return;
@@ -589,15 +592,17 @@ private:
     // The retries of a buffered request whose first exchange (`result`)
     // failed in a way a retry may cure: each after a full-jitter backoff, or
     // the vendor's Retry-After when longer, never past the request's deadline,
-    // within the backend's retry budget. `result` ends as the last exchange:
-    // the one to answer (a failure is answered as the vendor gave it, its
-    // Retry-After included).
-    awaitable<void> retry_buffered(request_ctx& ctx, http::request<http::string_body>& req, pool_client& calls,
+    // and only while the backend's retry budget has room when the retry is
+    // due (a retry waiting out its backoff loads no one; one being sent does).
+    // `result` ends as the last exchange, the one to answer; true when this
+    // answered already (the budget was spent after the failed answer was read:
+    // that answer, as the vendor gave it, Retry-After included).
+    awaitable<bool> retry_buffered(request_ctx& ctx, http::request<http::string_body>& req, pool_client& calls,
                                    exchange_result& result)
     {
         auto& health = *w_.rt().health[ctx.backend_index];
         const auto& settings = ctx.backend->retries;
-        const auto deadline = ctx.log.started() + ctx.backend->timeouts.request;
+        const auto deadline = ctx.arrived + ctx.backend->timeouts.request;
         for (unsigned attempt = 2; attempt <= settings.attempts; ++attempt) {
             auto wait = backoff(settings, attempt - 1, jitter_random());
             auto* ex = std::get_if<upstream_exchange>(&result);
@@ -605,23 +610,35 @@ private:
                 const auto said = ex->parser->get()[http::field::retry_after];
                 if (const auto after = parse_retry_after(said, std::chrono::system_clock::now()))
                     wait = std::max(wait, *after);
+                if (!small_answer(*ex))
+                    co_return false;  // not worth holding: answered as it is
             }
-            if (steady::now() + wait >= deadline || !health.try_start_retry())
-                co_return;  // answered as it is
+            if (coarse_clock::now() + wait >= deadline)
+                co_return false;  // answered as it is
+            std::optional<adapters::upstream_response> failed;
             if (ex) {
-                // The failed answer read and dropped (its connection reused).
+                // The failed answer read whole (its connection reused), kept
+                // in case the retry cannot be made.
                 auto drained = co_await read_small_answer(ctx, *ex);
-                (void)drained;
+                if (auto* res = std::get_if<adapters::upstream_response>(&drained))
+                    failed = std::move(*res);
             }
             if (wait.count() > 0) {
                 asio::steady_timer timer(co_await asio::this_coro::executor, wait);
                 co_await timer.async_wait(use_tuple);
             }
+            if (!health.try_start_retry()) {
+                if (!failed)
+                    co_return false;  // an error (result) to answer
+                upstream_failed(ctx, *failed, ctx.client_keep_alive);
+                co_return true;
+            }
             result = co_await send_with_credentials(ctx, req, calls);
             health.retry_ended();
             if (outcome_of(result) != outcome::retryable)
-                co_return;
+                co_return false;
         }
+        co_return false;
     }
 
     // A request head with no body, as a request with an (empty) string body.
@@ -1199,7 +1216,7 @@ private:
         auto& adapter = *w_.rt().adapters[backend_index];
         auto& health = *w_.rt().health[backend_index];
         const auto& settings = ctx.backend->retries;
-        const auto deadline = ctx.log.started() + ctx.backend->timeouts.request;
+        const auto deadline = ctx.arrived + ctx.backend->timeouts.request;
         auto upstream = w_.client_for(backend_index, true);
         bool replayed = false;
         bool in_retry = false;
@@ -1228,12 +1245,15 @@ private:
                     if (const auto after = parse_retry_after((*res)[http::field::retry_after],
                                                              std::chrono::system_clock::now()))
                         wait = std::max(wait, *after);
-                if (steady::now() + wait < deadline && health.try_start_retry()) {
-                    ++retries;
-                    in_retry = true;
+                if (coarse_clock::now() + wait < deadline) {
                     asio::steady_timer timer(co_await asio::this_coro::executor, wait);
                     co_await timer.async_wait(use_tuple);
-                    continue;
+                    // The budget is for retries being sent, not waiting out a backoff.
+                    if (health.try_start_retry()) {
+                        ++retries;
+                        in_retry = true;
+                        continue;
+                    }
                 }
             }
             if (replayed || !res || res->result() != http::status::unauthorized || !adapter.renews_credentials())

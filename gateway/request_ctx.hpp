@@ -8,6 +8,7 @@
 #include "core/errors.hpp"
 #include "gateway/access_entry.hpp"
 #include "gateway/client_auth.hpp"
+#include "gateway/coarse_clock.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/route.hpp"
 
@@ -61,6 +62,9 @@ struct request_ctx {
 
     // 7 send: the upstream exchanges this request made (a replay is the second).
     unsigned attempts = 0;
+    // When its head was read: retries end timeouts.request after it (a coarse
+    // reading, about 5 ns: the access log's own clock is not read when the log is off).
+    coarse_clock::time_point arrived = coarse_clock::now();
 
     // The exit. A phase that cannot go on leaves its problem here.
     struct failure {

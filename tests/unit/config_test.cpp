@@ -304,6 +304,11 @@ BOOST_AUTO_TEST_CASE(minimal_example_takes_the_defaults)
     BOOST_TEST(b.circuit_breaker.failures == 5u);
     BOOST_TEST(b.circuit_breaker.open_for.count() == 5'000);
     BOOST_TEST(b.circuit_breaker.open_max.count() == 300'000);
+    BOOST_TEST(b.concurrency.max_in_flight == 64u);
+    BOOST_TEST(b.concurrency.queue == 256u);
+    BOOST_TEST(b.concurrency.queue_wait.count() == 5'000);
+    BOOST_TEST((b.idempotency.keys == cfg::idempotency_settings::policy::optional));
+    BOOST_TEST(b.idempotency.ttl.count() == 86'400'000);
     BOOST_TEST(b.api_version == "");
     BOOST_TEST(b.headers.empty());
     BOOST_TEST(b.options.empty());
@@ -718,7 +723,9 @@ BOOST_AUTO_TEST_CASE(reads_query_retries_and_the_circuit_breaker)
                         "    query: passthrough\n"
                         "    retries: {attempts: 3, backoff_base: 50ms, backoff_cap: 1s, budget_percent: 10, "
                         "budget_min: 1}\n"
-                        "    circuit_breaker: {failures: 0, open_for: 2s, open_max: 1m}\n");
+                        "    circuit_breaker: {failures: 0, open_for: 2s, open_max: 1m}\n"
+                        "    concurrency: {max_in_flight: 0, queue: 10, queue_wait: 250ms}\n"
+                        "    idempotency: {keys: required, ttl: 1h}\n");
     const auto& b = c.backends.at(0);
     BOOST_TEST(!b.query_strict);
     BOOST_TEST(b.retries.attempts == 3u);
@@ -729,6 +736,11 @@ BOOST_AUTO_TEST_CASE(reads_query_retries_and_the_circuit_breaker)
     BOOST_TEST(b.circuit_breaker.failures == 0u);
     BOOST_TEST(b.circuit_breaker.open_for.count() == 2'000);
     BOOST_TEST(b.circuit_breaker.open_max.count() == 60'000);
+    BOOST_TEST(b.concurrency.max_in_flight == 0u);
+    BOOST_TEST(b.concurrency.queue == 10u);
+    BOOST_TEST(b.concurrency.queue_wait.count() == 250);
+    BOOST_TEST((b.idempotency.keys == cfg::idempotency_settings::policy::required));
+    BOOST_TEST(b.idempotency.ttl.count() == 3'600'000);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bad_query_retries_and_breaker_settings)
@@ -741,6 +753,12 @@ BOOST_AUTO_TEST_CASE(rejects_bad_query_retries_and_breaker_settings)
                       "tries");
     expect_load_error(listen_plain + one_backend + "    circuit_breaker: {open_for: 10s, open_max: 5s}\n",
                       "backends[0].circuit_breaker", "circuit_breaker", "expected 0 < open_for <= open_max");
+    expect_load_error(listen_plain + one_backend + "    idempotency: {keys: sometimes}\n",
+                      "backends[0].idempotency.keys", "sometimes", "expected off, optional or required");
+    expect_load_error(listen_plain + one_backend + "    idempotency: {ttl: 10ms}\n", "backends[0].idempotency.ttl",
+                      "10ms", "expected at least 1s");
+    expect_load_error(listen_plain + one_backend + "    concurrency: {max_in_flight: lots}\n",
+                      "backends[0].concurrency.max_in_flight", "lots", "expected an integer");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_a_port_out_of_range)
