@@ -398,6 +398,11 @@ private:
         const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings.ttl);
         const auto found = store.begin(scope, fingerprint, ttl);
         using state = idempotency_store::state;
+        auto& stats = w_.stats();
+        if (found.what == state::running || found.what == state::mismatch)
+            stats.idempotency_refusals.fetch_add(1, std::memory_order_relaxed);
+        else if (found.what == state::answered)
+            stats.idempotent_replays.fetch_add(1, std::memory_order_relaxed);
         switch (found.what) {
         case state::running: {
             gateway_error e{errc::idempotency_conflict,
@@ -527,6 +532,7 @@ private:
 
     gateway_error outcome_unknown(const request_ctx& ctx, std::string_view what) const
     {
+        w_.stats().outcomes_unknown.fetch_add(1, std::memory_order_relaxed);
         return gateway_error{
             errc::outcome_unknown,
             "the request reached backend '" + ctx.backend->name + "' and its answer was lost (" + std::string(what) +

@@ -57,6 +57,8 @@ public:
     // Nothing reached the vendor (or the vendor turned it away: 429, 503, a
     // credential refused): the key may be used again.
     virtual void release(const std::string& scope) = 0;
+    // How many records it holds (for /metrics).
+    virtual std::size_t size() const = 0;
 };
 
 class memory_idempotency_store final : public idempotency_store {
@@ -71,8 +73,7 @@ public:
     void answered(const std::string& scope, stored_answer answer) override;
     void unknown(const std::string& scope) override;
     void release(const std::string& scope) override;
-
-    std::size_t size() const;
+    std::size_t size() const override;
     std::size_t bytes() const;
 
 private:

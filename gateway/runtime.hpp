@@ -56,6 +56,9 @@ struct metrics {
     std::atomic<std::uint64_t> responses_by_class[6]{};  // index status/100; [0] unused
     std::atomic<std::uint64_t> upstream_errors{0};
     std::atomic<std::uint64_t> upstream_replays{0};  // requests sent again after an upstream 401
+    std::atomic<std::uint64_t> idempotent_replays{0};    // keyed requests answered from the store
+    std::atomic<std::uint64_t> idempotency_refusals{0};  // 409 (running) and 422 (another body)
+    std::atomic<std::uint64_t> outcomes_unknown{0};      // 502 outcome-unknown, first or repeated
     std::atomic<std::uint64_t> bytes_in{0};
     std::atomic<std::uint64_t> bytes_out{0};
 };

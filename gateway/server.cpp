@@ -252,6 +252,15 @@ std::string server::metrics_text() const
            sum(&metrics::upstream_errors));
     metric("gateway_upstream_replays_total", "counter", "Requests replayed after an upstream 401 and a new login.",
            sum(&metrics::upstream_replays));
+    metric("gateway_idempotent_replays_total", "counter",
+           "Requests with an Idempotency-Key answered again from the store.", sum(&metrics::idempotent_replays));
+    metric("gateway_idempotency_refusals_total", "counter",
+           "Requests with an Idempotency-Key refused: the first still running (409), or another body (422).",
+           sum(&metrics::idempotency_refusals));
+    metric("gateway_outcomes_unknown_total", "counter",
+           "Requests answered 502 outcome-unknown: sent whole, the answer lost (a job may have started).",
+           sum(&metrics::outcomes_unknown));
+    metric("gateway_idempotency_records", "gauge", "Idempotency-Key records held.", rt_->idempotency->size());
     metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
     metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
     // Per backend (docs/resilience.md): one family at a time, every backend in it.

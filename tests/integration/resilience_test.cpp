@@ -311,6 +311,9 @@ BOOST_AUTO_TEST_CASE(one_key_one_job)
     BOOST_TEST(conflicts > 0);
     BOOST_TEST(e.jobs() - jobs == 1);
     BOOST_TEST(e.vendor_requests() - requests == 1);
+    BOOST_TEST(e.metric("gateway_idempotency_refusals_total") == std::to_string(conflicts));
+    BOOST_TEST(e.metric("gateway_idempotent_replays_total") == std::to_string(replays));
+    BOOST_TEST(e.metric("gateway_idempotency_records") == "1");
     // Afterwards the same key gives the same answer; with another body, 422.
     const auto again = e.post_keyed("/policies/3/backups/", "{}", "\"run-3-once\"");
     BOOST_TEST(again.status == 201u);
@@ -343,6 +346,7 @@ BOOST_AUTO_TEST_CASE(a_lost_answer_is_an_unknown_outcome_never_resent)
     }
     BOOST_TEST(e.vendor_requests() == requests);
     BOOST_TEST(e.jobs() - jobs == 1);
+    BOOST_TEST(e.metric("gateway_outcomes_unknown_total") == "4");
     // A 503 (turned away, not run) releases the key: the same key runs later.
     e.fault(R"({"count":1,"status":503,"retry_after":2})");
     const auto busy = e.post_keyed("/policies/3/backups/", "{}", "busy-1");
