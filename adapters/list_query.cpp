@@ -136,6 +136,16 @@ std::optional<gateway_error> check_query(const list_query& q, const query_suppor
     return std::nullopt;
 }
 
+void add_exact_filters(const list_query& q, const query_support& support, vendor_params& out)
+{
+    for (const auto& f : q.filters) {
+        const auto* known = support.find_filter(f.field);
+        const std::string name(known && !known->parameter.empty() ? known->parameter : f.field);
+        for (const auto& v : f.values)
+            out.emplace_back(name, v);
+    }
+}
+
 std::optional<gateway_error> check_clash(const list_query& q, const vendor_params& translated,
                                          std::string_view backend)
 {

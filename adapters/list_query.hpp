@@ -95,6 +95,13 @@ using vendor_params = std::vector<std::pair<std::string, std::string>>;
 std::optional<gateway_error> check_query(const list_query& q, const query_support* support, std::string_view backend,
                                          bool strict);
 
+// The client's exact-match filters as the vendor's own parameters, one per
+// value: `<parameter>=<value>`, the parameter being the filterable's
+// (Veeam's ProtectionStatus) or the field's name (CPM's account). For dialects
+// whose filters are plain field parameters (check_query() has refused any
+// other operator).
+void add_exact_filters(const list_query& q, const query_support& support, vendor_params& out);
+
 // A 400 when a native parameter has the name of one the translation sends
 // (CPM's `ordering` next to `sort`): the two would contradict each other.
 std::optional<gateway_error> check_clash(const list_query& q, const vendor_params& translated,

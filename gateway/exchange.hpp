@@ -69,7 +69,12 @@ public:
     // coroutines of their own: each would be one more frame per request.)
     awaitable<bool> run(request_ctx& ctx)
     {
-        if (admit(ctx) && enter(ctx)) {
+        // 3b: a slot of the backend's concurrency limit, at once or after
+        // waiting in its queue (the rare case: its own coroutine).
+        bool entered = admit(ctx) && enter(ctx);
+        if (!entered && ctx.backend && !ctx.problem)
+            entered = co_await wait_for_slot(ctx);
+        if (entered) {
             normalize(ctx);
             if (ctx.dialect)
                 co_await proxy_list(ctx);
@@ -80,21 +85,6 @@ public:
             else
                 co_await proxy_streamed(ctx);
             w_.rt().health[ctx.backend_index]->leave();
-        } else if (ctx.backend && !ctx.problem) {
-            // No slot at once (concurrency.max_in_flight): the queue.
-            const bool entered = co_await wait_for_slot(ctx);
-            if (entered) {
-                normalize(ctx);
-                if (ctx.dialect)
-                    co_await proxy_list(ctx);
-                else if (keyed(ctx))
-                    co_await proxy_keyed(ctx);
-                else if (buffered(ctx))
-                    co_await proxy_buffered(ctx);
-                else
-                    co_await proxy_streamed(ctx);
-                w_.rt().health[ctx.backend_index]->leave();
-            }
         }
         // 10: the problem a phase left, answered; then the access-log line,
         // written here and only here.

@@ -154,12 +154,7 @@ vendor_params cpm_list::render_query(const list_query& q, const query_support& s
     }
     if (q.search)
         out.emplace_back("search", *q.search);
-    for (const auto& f : q.filters) {
-        const auto* known = support.find_filter(f.field);
-        const std::string name(known && !known->parameter.empty() ? known->parameter : f.field);
-        for (const auto& v : f.values)
-            out.emplace_back(name, v);
-    }
+    add_exact_filters(q, support, out);
     return out;
 }
 

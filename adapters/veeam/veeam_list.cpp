@@ -100,12 +100,7 @@ vendor_params veeam_list::render_query(const list_query& q, const query_support&
         out.emplace_back("Sort", k.field + (k.descending ? "Desc" : "Asc"));
     if (q.search)
         out.emplace_back("SearchPattern", *q.search);
-    for (const auto& f : q.filters) {
-        const auto* known = support.find_filter(f.field);
-        const std::string name(known && !known->parameter.empty() ? known->parameter : f.field);
-        for (const auto& v : f.values)
-            out.emplace_back(name, v);
-    }
+    add_exact_filters(q, support, out);
     return out;
 }
 
