@@ -9,6 +9,7 @@
 #include "tests/integration/harness.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -61,6 +62,15 @@ backends:
     api_version: 1.1.0
     credentials: {api_key: cpm-demo-api-key}
     concurrency: {max_in_flight: 1, queue: 8, queue_wait: 10s}
+  - name: veeam
+    type: veeam-aws
+    base_url: {VEEAM}/api/v1
+    api_version: 1.7-rev0
+    credentials: {username: administrator, password: Password1}
+  - name: backupdr
+    type: google-backupdr
+    base_url: {BDR}/actifio
+    options: {token_file: "{TOKEN_FILE}"}
   - name: no_keys
     type: n2ws-cpm
     base_url: {CPM}/api
@@ -72,8 +82,15 @@ backends:
 struct env {
     env()
     {
+        write_file(dir / "bdr.token", "backupdr-demo-token\n");
         gw = std::make_unique<gateway_process>(
-            dir.path(), fill(config_template, {{"KEY", sha256_hex(key)}, {"CPM", sim.base_url("cpm")}}), 1);
+            dir.path(),
+            fill(config_template, {{"KEY", sha256_hex(key)},
+                                   {"CPM", sim.base_url("cpm")},
+                                   {"VEEAM", sim.base_url("veeam")},
+                                   {"BDR", sim.base_url("backupdr")},
+                                   {"TOKEN_FILE", (dir / "bdr.token").string()}}),
+            1);
     }
     temp_dir dir;
     sim_process sim;
@@ -439,4 +456,58 @@ BOOST_AUTO_TEST_CASE(an_overloaded_answer_is_a_problem_with_retry_after)
     BOOST_TEST(std::string(r.json().at("detail").as_string()).find("concurrency.queue") != std::string::npos);
     for (auto& c : busy)
         c->wait_exit(std::chrono::seconds(30));
+}
+
+// The other vendors' job starts, through their own adapters (Veeam's token,
+// Backup and DR's session): one key, one job, whatever the repeats; a lost
+// answer is an unknown outcome there too.
+BOOST_AUTO_TEST_CASE(every_vendors_job_start_runs_once_per_key)
+{
+    env e;
+    struct vendor_case {
+        const char* vendor;
+        std::string list;       // where to find something to start
+        std::string start;      // the start path, with {id}
+        unsigned status;        // the vendor's answer to a start
+    };
+    const vendor_case cases[] = {
+        {"veeam", "/veeam/virtualMachines/policies?limit=1", "/veeam/virtualMachines/policies/{id}/start", 202},
+        {"backupdr", "/backupdr/application?limit=1", "/backupdr/application/{id}/backup", 200},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.vendor)
+        {
+            const auto first = e.get(c.list);
+            BOOST_REQUIRE_MESSAGE(first.status == 200u, first.body);
+            const auto listed = first.json();
+            const auto& id = listed.at("items").as_array().at(0).at("id");
+            std::string path = c.start;
+            path.replace(path.find("{id}"), 4, id.is_string() ? std::string(id.as_string()) : boost::json::serialize(id));
+            const auto jobs = [&] { return e.sim.state(c.vendor).at("vendor_state").at("jobs_started").as_int64(); };
+            const auto requests = [&] { return e.sim.counter(c.vendor, "requests"); };
+            const auto before = jobs();
+            const auto args = std::vector<std::string>{"-X", "POST", "-H", "Content-Type: application/json", "-H",
+                                                       "Idempotency-Key: start-1", "--data-binary", "{}"};
+            const auto started = e.get(path, args);
+            BOOST_TEST(started.status == c.status, started.body);
+            const auto seen = requests();
+            for (int i = 0; i < 3; ++i) {
+                const auto again = e.get(path, args);
+                BOOST_TEST(again.status == c.status);
+                BOOST_TEST(again.header("Idempotent-Replayed") == "true");
+                BOOST_TEST(again.body == started.body);
+            }
+            BOOST_TEST(requests() == seen);
+            BOOST_TEST(jobs() - before == 1);
+            // The answer lost after the vendor ran it: unknown, and never sent again.
+            BOOST_REQUIRE(e.sim.admin_post(c.vendor, "faults", R"({"count":1,"reset":true,"after":true})") == 200u);
+            const auto lost_args = std::vector<std::string>{"-X", "POST", "-H", "Content-Type: application/json",
+                                                            "-H", "Idempotency-Key: start-2", "--data-binary", "{}"};
+            BOOST_TEST(problem_type(e.get(path, lost_args)) == "urn:backup-gateway:problem:outcome-unknown");
+            const auto after_loss = requests();
+            BOOST_TEST(problem_type(e.get(path, lost_args)) == "urn:backup-gateway:problem:outcome-unknown");
+            BOOST_TEST(requests() == after_loss);
+            BOOST_TEST(jobs() - before == 2);
+        }
+    }
 }
