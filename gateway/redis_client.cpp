@@ -82,9 +82,17 @@ asio::awaitable<result> connection::call(const std::vector<std::string>& argv)
         start_writing();
     co_await p->wake.async_wait(use_tuple);
     if (!p->outcome) {
-        // No reply in time: the connection is no longer to be trusted (a
-        // late reply would answer the next call).
-        fail_all(error("no reply within " + std::to_string(settings_.timeout.count()) + " ms"));
+        const auto why = "no reply within " + std::to_string(settings_.timeout.count()) + " ms";
+        if (state_ == state::connecting) {
+            // Still connecting (a far server; connect_timeout bounds it): this
+            // call gives up, the connect goes on. Its command stays queued and
+            // its reply, if one comes, is dropped (the order stays matched).
+            p->outcome = error(why + " (still connecting)");
+        } else {
+            // Connected and silent: the connection is no longer to be
+            // trusted (a late reply would answer the next call).
+            fail_all(error(why));
+        }
     }
     co_return std::move(*p->outcome);
 }
@@ -179,6 +187,8 @@ asio::awaitable<void> connection::read_loop(std::uint64_t generation)
             }
             auto p = std::move(waiting_.front());
             waiting_.pop_front();
+            if (p->outcome)
+                continue;  // its caller gave up while the connection was being made
             p->outcome = convert(*r);
             p->wake.cancel();
         }

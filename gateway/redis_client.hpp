@@ -4,9 +4,11 @@
 //
 // One connection per event loop. Calls are pipelined: each is written at
 // once and the replies come back in order, read by one reader. Every call
-// has a timeout (issue 16: 50 ms by default). A timeout or an I/O error
-// closes the connection and fails every call waiting on it (their replies
-// could no longer be matched to them); the next call connects again, no
+// has a timeout (issue 16: 50 ms by default). A timeout on a connected
+// connection, or an I/O error, closes it and fails every call waiting on it
+// (their replies could no longer be matched to them); a call that times out
+// while the connection is still being made gives up alone (the connect goes
+// on, within connect_timeout). The next call connects again, no
 // sooner than `retry_after` after a failed connect, so that a Redis that is
 // down costs one failed connect a second, not one per request.
 #pragma once
