@@ -1258,6 +1258,8 @@ private:
             w_.stats().upstream_replays.fetch_add(1, std::memory_order_relaxed);
             replayed = true;
         }
+        if (in_retry)  // a retry the breaker or the credentials stopped before it was sent
+            health.retry_ended();
     }
 
     static outcome outcome_of(const adapters::upstream_result& r)

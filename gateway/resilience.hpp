@@ -104,6 +104,7 @@ public:
     std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
     std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
     std::uint64_t retries_denied() const { return retries_denied_.load(std::memory_order_relaxed); }
+    std::uint64_t retries_in_flight() const { return retries_in_flight_.load(std::memory_order_relaxed); }
 
 private:
     void open_locked(steady::time_point now, milliseconds period);

@@ -283,6 +283,8 @@ std::string server::metrics_text() const
                 [](const backend_health& h) { return h.overloaded(); });
     per_backend("gateway_backend_retries_total", "counter", "Upstream exchanges retried after a retryable failure.",
                 [](const backend_health& h) { return h.retries(); });
+    per_backend("gateway_backend_retries_in_flight", "gauge", "Retries being sent (what the retry budget bounds).",
+                [](const backend_health& h) { return h.retries_in_flight(); });
     per_backend("gateway_backend_retries_denied_total", "counter",
                 "Retries not made because the backend's retry budget was spent.",
                 [](const backend_health& h) { return h.retries_denied(); });

@@ -194,6 +194,7 @@ BOOST_AUTO_TEST_CASE(a_get_is_retried_a_post_never)
     const auto retried = e.metric("gateway_backend_retries_total{backend=\"cpm\"}");
     BOOST_TEST((retried == "2" || retried == "3"), retried);
     BOOST_TEST(e.metric("gateway_backend_requests_in_flight{backend=\"cpm\"}") == "0");
+    BOOST_TEST(e.metric("gateway_backend_retries_in_flight{backend=\"cpm\"}") == "0");  // every retry ended
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_is_honoured_or_passed_through)
@@ -278,6 +279,7 @@ BOOST_AUTO_TEST_CASE(a_vendor_failing_half_the_time)
     for (int i = 0; i < 60; ++i)
         ok += e.get("/cpm/policies/" + std::to_string(1 + i % 20) + "/").status == 200u;
     BOOST_TEST(ok == 60);
+    BOOST_TEST(e.metric("gateway_backend_retries_in_flight{backend=\"cpm\"}") == "0");
     const auto seen = e.vendor_requests() - before;
     BOOST_TEST(seen > 60);
     BOOST_TEST(seen <= 120);
