@@ -1,5 +1,7 @@
 #include "gateway/local_query.hpp"
 
+#include "core/ascii.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -113,15 +115,13 @@ bool passes(const json::value& item, const adapters::field_filter& f)
     return false;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool holds_folded(std::string_view text, std::string_view folded_needle)
 {
     if (folded_needle.size() > text.size())
         return false;
     for (std::size_t i = 0; i + folded_needle.size() <= text.size(); ++i) {
         std::size_t k = 0;
-        while (k < folded_needle.size() && lower(text[i + k]) == folded_needle[k])
+        while (k < folded_needle.size() && ascii_lower(text[i + k]) == folded_needle[k])
             ++k;
         if (k == folded_needle.size())
             return true;
@@ -181,7 +181,7 @@ std::vector<std::string_view> apply_local_query(std::span<const std::string_view
         return {items.begin(), items.end()};
     std::string folded;
     if (q.search)
-        std::transform(q.search->begin(), q.search->end(), std::back_inserter(folded), lower);
+        std::transform(q.search->begin(), q.search->end(), std::back_inserter(folded), ascii_lower);
     struct kept {
         std::string_view text;
         json::value value;

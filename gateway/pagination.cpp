@@ -1,5 +1,7 @@
 #include "gateway/pagination.hpp"
 
+#include "adapters/common/encoding.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
@@ -61,18 +63,13 @@ std::string query_as_sent(std::string_view query)
     static constexpr std::string_view raw = "[]|{}^`\\\"<> ";
     if (query.find_first_of(raw) == std::string_view::npos)
         return std::string(query);
-    static constexpr char digits[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(query.size() + 16);
     for (const char c : query) {
-        if (raw.find(c) == std::string_view::npos) {
+        if (raw.find(c) == std::string_view::npos)
             out += c;
-            continue;
-        }
-        const auto b = static_cast<unsigned char>(c);
-        out += '%';
-        out += digits[b >> 4];
-        out += digits[b & 15];
+        else
+            out += encoding::percent_encode(std::string_view(&c, 1));  // the project's one encoder
     }
     return out;
 }

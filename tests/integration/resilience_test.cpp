@@ -117,7 +117,7 @@ struct env {
     }
     std::vector<std::string> keyed_args(std::string_view target, const std::string& json, const std::string& idem) const
     {
-        return {"-sS", "-i", "--max-time", "20", "-H", "Authorization: Bearer " + key, "-X", "POST", "-H",
+        return {"-H", "Authorization: Bearer " + key, "-X", "POST", "-H",
                 "Content-Type: application/json", "-H", "Idempotency-Key: " + idem, "--data-binary", json,
                 gateway_url(*gw, target)};
     }
@@ -297,17 +297,10 @@ BOOST_AUTO_TEST_CASE(one_key_one_job)
     e.fault(R"({"count":1,"delay_ms":800})");
     const auto args = e.keyed_args("/cpm/policies/3/backups/", "{}", "\"run-3-once\"");
     std::vector<std::unique_ptr<child_process>> clients;
-    clients.push_back(std::make_unique<child_process>([&] {
-        std::vector<std::string> a{"curl"};
-        a.insert(a.end(), args.begin(), args.end());
-        return a;
-    }()));
+    clients.push_back(curl_async(args));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    for (int i = 1; i < 100; ++i) {
-        std::vector<std::string> a{"curl"};
-        a.insert(a.end(), args.begin(), args.end());
-        clients.push_back(std::make_unique<child_process>(a));
-    }
+    for (int i = 1; i < 100; ++i)
+        clients.push_back(curl_async(args));
     int created = 0, conflicts = 0, replays = 0, other = 0;
     for (auto& c : clients) {
         const auto exit = c->wait_exit(std::chrono::seconds(30));
@@ -402,9 +395,7 @@ std::vector<unsigned> at_once(const env& e, const std::string& target, int n)
 {
     std::vector<std::unique_ptr<child_process>> clients;
     for (int i = 0; i < n; ++i)
-        clients.push_back(std::make_unique<child_process>(std::vector<std::string>{
-            "curl", "-sS", "-i", "--max-time", "20", "-H", "Authorization: Bearer " + key,
-            gateway_url(*e.gw, target)}));
+        clients.push_back(curl_async({"-H", "Authorization: Bearer " + key, gateway_url(*e.gw, target)}));
     std::vector<unsigned> statuses;
     for (auto& c : clients) {
         BOOST_REQUIRE(c->wait_exit(std::chrono::seconds(30)).exited);
@@ -447,9 +438,8 @@ BOOST_AUTO_TEST_CASE(an_overloaded_answer_is_a_problem_with_retry_after)
     e.fault(R"({"count":2,"delay_ms":1200})");
     std::vector<std::unique_ptr<child_process>> busy;
     for (int i = 0; i < 4; ++i)  // 2 in flight, 2 queued
-        busy.push_back(std::make_unique<child_process>(std::vector<std::string>{
-            "curl", "-sS", "-o", "/dev/null", "--max-time", "20", "-H", "Authorization: Bearer " + key,
-            gateway_url(*e.gw, "/tight/policies/1/")}));
+        busy.push_back(curl_async({"-o", "/dev/null", "-H", "Authorization: Bearer " + key,
+                                   gateway_url(*e.gw, "/tight/policies/1/")}));
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     const auto r = e.get("/tight/policies/1/");
     BOOST_TEST(r.status == 503u);
