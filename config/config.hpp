@@ -99,10 +99,21 @@ struct pagination_settings {
     std::uint32_t max_upstream_requests = 20;  // per client request
 };
 
+// A rate limit (GCRA; docs/rate-limits.md): on average `count` requests per
+// `period`, and at most `burst` at once after a quiet spell.
+struct rate_limit {
+    std::uint64_t count = 0;
+    duration period{1000};
+    std::uint64_t burst = 0;  // default: count
+    std::string spec;         // the rate as written ("50/10s"), for messages and the Redis key
+    origin where;
+};
+
 struct client {
     std::string name;  // the principal, in access logs
     sha256_digest api_key_sha256{};
     std::vector<std::string> backends;  // names, or "*" for all
+    std::vector<rate_limit> rate_limits;  // every one must admit a request
     origin where;
 };
 
@@ -178,6 +189,19 @@ struct backend {
     breaker_settings circuit_breaker;
     idempotency_settings idempotency;
     concurrency_settings concurrency;
+    std::vector<rate_limit> rate_limits;  // across all clients: the vendor account's quota
+    origin where;
+};
+
+// The Redis that replicas share state through (docs/scale-out.md): rate
+// limits, idempotency records, vendor credentials, vendor throttling.
+struct redis_settings {
+    std::string address = "127.0.0.1";  // an IP address or a host name
+    std::uint16_t port = 6379;
+    duration timeout{50};              // each call
+    std::string key_prefix = "bg:";    // every key starts with it (several fleets, one Redis)
+    unsigned replicas_hint = 1;        // Redis down: each replica enforces limit ÷ this
+    secret encryption_key;             // 32 bytes (AES-256-GCM) for credentials; empty: credentials not shared
     origin where;
 };
 
@@ -195,6 +219,7 @@ struct gateway_config {
     std::vector<backend> backends;
     duration shutdown_grace{10'000};
     access_log_settings access_log;
+    std::optional<redis_settings> redis;  // absent: every replica keeps its own state
     std::string source_file;  // the YAML file it came from
     // Line (1-based) of every YAML path load() read, e.g. "backends[2].tls.ca_file" → 17,
     // so that validate() can name the line of the value it rejects.

@@ -174,11 +174,93 @@ access_log_settings read_access_log(yaml_reader& r, const node_ref& at)
     return a;
 }
 
+// ---------------------------------------------------------------- rate limits
+
+// `rate_limits:` a list of {rate: 50/10s, burst: 10} (burst defaults to the count).
+std::vector<rate_limit> read_rate_limits(yaml_reader& r, const node_ref& at)
+{
+    std::vector<rate_limit> out;
+    for (const auto& item : r.items(at, "a list of rate limits such as {rate: 50/10s, burst: 10}")) {
+        auto f = r.fields(item, {"rate", "burst"});
+        rate_limit l;
+        l.where = origin_of(item);
+        const auto rate_at = f.require("rate", "a rate such as 50/10s, 100/s or 5/m");
+        l.spec = r.non_empty_text(rate_at, "a rate such as 50/10s, 100/s or 5/m");
+        auto parsed = parse_rate(l.spec);
+        if (!parsed)
+            r.fail(rate_at, parsed.problem + r.got(rate_at));
+        l.count = parsed.value->count;
+        l.period = parsed.value->period;
+        l.burst = l.count;
+        if (auto n = f.find("burst")) {
+            l.burst = r.unsigned_int(*n, 1'000'000'000);
+            if (l.burst == 0)
+                r.fail(*n, "expected at least 1 (the requests admitted at once)" + r.got(*n));
+        }
+        // The emission interval (period ÷ count) is kept in microseconds: at
+        // least one, so at most 1000 requests per millisecond.
+        if (std::chrono::duration_cast<std::chrono::microseconds>(l.period).count() < static_cast<long long>(l.count))
+            r.fail(rate_at, "is faster than one request per microsecond" + r.got(rate_at));
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------- redis
+
+setting read_secret(yaml_reader& r, const std::string& key, const node_ref& at);  // below, with credentials
+
+redis_settings read_redis(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"address", "port", "timeout", "key_prefix", "replicas_hint", "encryption_key",
+                           "encryption_key_file"});
+    redis_settings s;
+    s.where = origin_of(at);
+    if (auto n = f.find("address")) {
+        s.address = r.non_empty_text(*n, "an IP address or a host name");
+        if (has_control_char(s.address) || s.address.find_first_of(" /") != std::string::npos)
+            r.fail(*n, "expected an IP address or a host name" + r.got(*n));
+    }
+    if (auto n = f.find("port")) {
+        s.port = r.port(*n);
+        if (s.port == 0)
+            r.fail(*n, "expected a port from 1 to 65535" + r.got(*n));
+    }
+    if (auto n = f.find("timeout")) {
+        s.timeout = r.time(*n);
+        if (s.timeout.count() <= 0 || s.timeout.count() > 10'000)
+            r.fail(*n, "expected a timeout from 1ms to 10s (each Redis call waits at most this)" + r.got(*n));
+    }
+    if (auto n = f.find("key_prefix")) {
+        s.key_prefix = r.text(*n, "a key prefix such as bg:");
+        if (has_control_char(s.key_prefix) || s.key_prefix.size() > 64)
+            r.fail(*n, "expected at most 64 printable characters" + r.got(*n));
+    }
+    if (auto n = f.find("replicas_hint")) {
+        s.replicas_hint = static_cast<unsigned>(r.unsigned_int(*n, 10'000));
+        if (s.replicas_hint == 0)
+            r.fail(*n, "expected the number of replicas, at least 1" + r.got(*n));
+    }
+    const auto key = f.find("encryption_key");
+    const auto key_file = f.find("encryption_key_file");
+    if (key && key_file)
+        r.fail(*key_file, "both 'encryption_key' and 'encryption_key_file' are given; use one");
+    if (key || key_file) {
+        const auto& n = key ? *key : *key_file;
+        auto hex = read_secret(r, key ? "encryption_key" : "encryption_key_file", n);
+        auto bytes = parse_sha256_hex(hex.value, false);  // 64 hex digits: 32 bytes
+        if (!bytes)
+            r.fail(n, "expected 32 bytes as 64 hex digits (openssl rand -hex 32); the value is not shown");
+        s.encryption_key = secret(std::string(bytes.value->begin(), bytes.value->end()));
+    }
+    return s;
+}
+
 // ---------------------------------------------------------------- clients
 
 client read_client(yaml_reader& r, const node_ref& at)
 {
-    auto f = r.fields(at, {"name", "api_key_sha256", "backends"});
+    auto f = r.fields(at, {"name", "api_key_sha256", "backends", "rate_limits"});
     client c;
     c.where = origin_of(at);
     auto name_at = f.require("name", "the client's name (a string)");
@@ -193,6 +275,8 @@ client read_client(yaml_reader& r, const node_ref& at)
     auto backends_at = f.require("backends", "a list of backend names, or [\"*\"] for all");
     for (const auto& item : r.items(backends_at, "a list of backend names, or [\"*\"] for all"))
         c.backends.push_back(r.non_empty_text(item, "a backend name or \"*\""));
+    if (auto n = f.find("rate_limits"))
+        c.rate_limits = read_rate_limits(r, *n);
     return c;
 }
 
@@ -414,7 +498,7 @@ backend read_backend(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"name", "type", "base_url", "api_version", "headers", "credentials", "options", "tls",
                            "timeouts", "max_idle_connections", "query", "retries", "circuit_breaker", "idempotency",
-                           "concurrency"});
+                           "concurrency", "rate_limits"});
     backend b;
     b.where = origin_of(at);
     b.name = read_backend_name(r, f.require("name", "a backend name"));
@@ -448,6 +532,8 @@ backend read_backend(yaml_reader& r, const node_ref& at)
         b.idempotency = read_idempotency(r, *n);
     if (auto n = f.find("concurrency"))
         b.concurrency = read_concurrency(r, *n);
+    if (auto n = f.find("rate_limits"))
+        b.rate_limits = read_rate_limits(r, *n);
     return b;
 }
 
@@ -465,7 +551,7 @@ std::vector<T> read_list(yaml_reader& r, const node_ref& at, std::string_view ex
 gateway_config read_gateway(yaml_reader& r, const node_ref& root)
 {
     auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "shutdown_grace", "access_log",
-                             "clients", "backends"});
+                             "clients", "backends", "redis"});
     gateway_config cfg;
     cfg.listeners = read_listeners(r, f.require("listen", "a map (one listener) or a list of maps"));
     if (auto n = f.find("admin"))
@@ -480,6 +566,8 @@ gateway_config read_gateway(yaml_reader& r, const node_ref& root)
         cfg.shutdown_grace = r.time(*n);
     if (auto n = f.find("access_log"))
         cfg.access_log = read_access_log(r, *n);
+    if (auto n = f.find("redis"))
+        cfg.redis = read_redis(r, *n);
     if (auto n = f.find("clients"))
         cfg.clients = read_list<client>(r, *n, "a list of clients (maps)", read_client);
     if (auto n = f.find("backends"))

@@ -184,6 +184,19 @@ private:
         check_positive(path + ".timeouts.request", b.timeouts.request);
         check_positive(path + ".timeouts.idle", b.timeouts.idle);
         check_backend_type(b, path);
+        check_rate_limits(b.rate_limits, path + ".rate_limits");
+    }
+
+    // Two limits with the same rate and burst would share one key (and count
+    // every request twice): one of them is a mistake.
+    void check_rate_limits(const std::vector<rate_limit>& limits, const std::string& path) const
+    {
+        for (std::size_t k = 0; k < limits.size(); ++k)
+            for (std::size_t j = 0; j < k; ++j)
+                if (limits[j].count * limits[k].period.count() == limits[k].count * limits[j].period.count() &&
+                    limits[j].burst == limits[k].burst)
+                    fail(item_path(path, k), "the same rate and burst as " + item_path(path, j) +
+                                                 at_line(item_path(path, j)) + "; remove one");
     }
 
     void check_backend_tls(const backend& b, const std::string& path) const
@@ -248,6 +261,7 @@ private:
                                                    "; each client needs its own API key");
         }
         check_client_backends(c, path + ".backends");
+        check_rate_limits(c.rate_limits, path + ".rate_limits");
     }
 
     void check_client_backends(const client& c, const std::string& path) const

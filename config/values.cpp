@@ -144,6 +144,27 @@ parsed<duration> parse_duration(std::string_view text)
     return {duration(static_cast<duration::rep>(*ms)), {}};
 }
 
+parsed<rate> parse_rate(std::string_view text)
+{
+    constexpr std::string_view hint = "a rate such as 50/10s, 100/s or 5/m";
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos)
+        return parsed<rate>::failure(std::string("expected ") + std::string(hint));
+    auto count = parse_unsigned(text.substr(0, slash), 1'000'000'000);
+    if (!count || *count.value == 0)
+        return parsed<rate>::failure("expected a count of requests from 1 to 10^9 before '/' (" + std::string(hint) +
+                                     ")");
+    std::string period(text.substr(slash + 1));
+    if (!period.empty() && !(period.front() >= '0' && period.front() <= '9'))
+        period.insert(0, "1");  // "100/s" is 100 per 1s
+    auto d = parse_duration(period);
+    if (!d)
+        return parsed<rate>::failure("the period after '/' " + d.problem);
+    if (d.value->count() <= 0)
+        return parsed<rate>::failure("the period after '/' must be at least 1ms");
+    return {rate{*count.value, *d.value}, {}};
+}
+
 parsed<std::uint64_t> parse_size(std::string_view text)
 {
     auto split = split_number(text, size_hint);

@@ -37,6 +37,15 @@ parsed<std::uint64_t> parse_size(std::string_view text);
 // A decimal integer in [0, max]; no sign, no spaces, no fraction.
 parsed<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max);
 
+// A rate: "50/10s", "100/s", "5/m" (requests per duration; a duration without
+// a number is one of its unit). The count is at least 1 and at most 10^9; the
+// period at least 1ms.
+struct rate {
+    std::uint64_t count = 0;
+    duration period{0};
+};
+parsed<rate> parse_rate(std::string_view text);
+
 // true/false (also True/TRUE, False/FALSE).
 parsed<bool> parse_bool(std::string_view text);
 

@@ -43,6 +43,9 @@ constexpr errc_info info_of(errc code)
     case errc::overloaded:            return {503, "overloaded", "Gateway overloaded", s::internal, true};
     case errc::backend_overloaded:    return {503, "backend-overloaded", "Backend overloaded", s::upstream, true};
     case errc::circuit_open:          return {503, "circuit-open", "Circuit open", s::upstream, true};
+    case errc::rate_limited:          return {429, "rate-limited", "Rate limit exceeded", s::downstream, true};
+    case errc::upstream_throttled:    return {429, "upstream-throttled", "Vendor throttling", s::upstream, true};
+    case errc::idempotency_store_unavailable: return {503, "idempotency-store-unavailable", "Idempotency store unavailable", s::internal, true};
     case errc::upstream_timeout:      return {504, "upstream-timeout", "Upstream timeout", s::upstream, true};
     case errc::upstream_error:        return {502, "upstream-error", "Upstream error", s::upstream, false};
     case errc::internal:              return {500, "internal", "Internal gateway error", s::internal, false};

@@ -36,6 +36,9 @@ enum class errc {
     outcome_unknown,       // 502 the request reached the vendor and its answer was lost: a job may have started
     overloaded,            // 503 too many connections or requests; or shutting down
     circuit_open,          // 503 the backend's circuit breaker is open: nothing is sent to it
+    rate_limited,          // 429 a rate limit of the client or the backend (rate_limits) is spent
+    upstream_throttled,    // 429 the vendor answered 429 with Retry-After (here or on another replica): nothing is sent until then
+    idempotency_store_unavailable,  // 503 the shared store of Idempotency-Key records (Redis) cannot be reached
     backend_overloaded,    // 503 the backend's concurrency limit and its queue are full (or the wait ran out)
     upstream_timeout,      // 504 no response from the upstream within timeouts.request
     upstream_error,        // the upstream's own error answer (status >= 400): its status, its message as title
