@@ -36,6 +36,8 @@
 
 namespace bg::adapters {
 
+class credential_share;
+
 namespace http = boost::beast::http;
 using boost::asio::awaitable;
 
@@ -215,6 +217,11 @@ public:
 
     // Shutdown: end sessions, revoke tokens. Default: nothing to end.
     virtual awaitable<void> logout(upstream_client& upstream);
+
+    // The fleet's shared store for this backend's credential (Redis), given
+    // once before the first request. An adapter that logs in uses it so that
+    // replicas make one login between them; default: not used.
+    virtual void share_credentials(std::shared_ptr<credential_share> share) { (void)share; }
 
 protected:
     explicit adapter(const config::backend& backend) : backend_(backend) {}

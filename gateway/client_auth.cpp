@@ -22,8 +22,8 @@ bool principal::may_reach(std::string_view backend) const
 client_auth::client_auth(const std::vector<config::client>& clients)
 {
     entries_.reserve(clients.size());
-    for (const auto& c : clients)
-        entries_.push_back({c.api_key_sha256, principal{c.name, c.backends}});
+    for (std::size_t i = 0; i < clients.size(); ++i)
+        entries_.push_back({clients[i].api_key_sha256, principal{clients[i].name, clients[i].backends, i}});
 }
 
 std::string_view client_auth::presented_key(const http::fields& headers, bool& conflicting)

@@ -18,6 +18,7 @@ namespace bg {
 struct principal {
     std::string name;
     std::vector<std::string> backends;  // "*" allows all
+    std::size_t index = 0;              // in the configuration's clients
     bool may_reach(std::string_view backend) const;
 };
 

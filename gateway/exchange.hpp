@@ -71,7 +71,14 @@ public:
     {
         // 3b: a slot of the backend's concurrency limit, at once or after
         // waiting in its queue (the rare case: its own coroutine).
-        bool entered = admit(ctx) && enter(ctx);
+        // 3a: the rate limits and the vendor's throttle (a coroutine only
+        // when a limit or Redis is configured).
+        bool entered = admit(ctx);
+        if (entered && w_.rt().admission.active())
+            entered = co_await within_limits(ctx);
+        else if (entered)
+            entered = not_throttled(ctx);
+        entered = entered && enter(ctx);
         if (!entered && ctx.backend && !ctx.problem)
             entered = co_await wait_for_slot(ctx);
         if (entered) {
@@ -127,6 +134,86 @@ private:
         const auto length = ctx.parser.content_length();
         const auto buffer_up_to = ctx.adapter->buffered_body_limit().value_or(buffered_body_limit);
         return !ctx.body_follows || (length && *length <= buffer_up_to);
+    }
+
+    // The client's and the backend's rate limits and the vendor's throttle,
+    // shared by the replicas through Redis when it is configured. false:
+    // refused (429, in ctx).
+    awaitable<bool> within_limits(request_ctx& ctx)
+    {
+        auto& control = w_.rt().admission;
+        const auto a = co_await control.admit(w_.redis(), ctx.who->index, ctx.backend_index);
+        if (a.what == admission::verdict::admitted)
+            co_return true;
+        refuse_admission(ctx, a);
+        co_return false;
+    }
+
+    // Without limits or Redis: only this process's record of a vendor 429.
+    bool not_throttled(request_ctx& ctx)
+    {
+        const auto wait = w_.rt().admission.throttled(ctx.backend_index);
+        if (wait == 0)
+            return true;
+        admission a;
+        a.what = admission::verdict::throttled;
+        a.wait_us = wait;
+        refuse_admission(ctx, a);
+        return false;
+    }
+
+    void refuse_admission(request_ctx& ctx, const admission& a)
+    {
+        auto& control = w_.rt().admission;
+        control.count(a);
+        const auto seconds = std::max<std::int64_t>(1, (a.wait_us + 999'999) / 1'000'000);
+        gateway_error e;
+        if (a.what == admission::verdict::throttled) {
+            e = gateway_error{errc::upstream_throttled,
+                              "backend '" + ctx.backend->name +
+                                  "' answered 429 with Retry-After (to this or another replica of the gateway): "
+                                  "nothing is sent to it for " +
+                                  std::to_string(seconds) + " s more",
+                              {}, {}};
+        } else {
+            const auto& limits = control.limits(ctx.who->index, ctx.backend_index, a.fallback);
+            std::string spent;
+            for (std::size_t i = 0; i < limits.size() && i < a.states.size(); ++i)
+                if (a.states[i].remaining == 0)
+                    spent += (spent.empty() ? "" : "; ") + limits[i]->described;
+            e = gateway_error{errc::rate_limited,
+                              "rate limit spent: " + spent + (a.fallback ? " (this replica's share while the shared "
+                                                                           "store is unreachable)"
+                                                                         : "") +
+                                  "; retry in " + std::to_string(seconds) + " s",
+                              {}, {}};
+            e.headers.emplace_back("RateLimit-Policy", ratelimit_policy_field(limits));
+            e.headers.emplace_back("RateLimit", ratelimit_field(limits, a));
+        }
+        e.headers.emplace_back("Retry-After", std::to_string(seconds));
+        ctx.fail(std::move(e), ctx.client_keep_alive && !ctx.body_follows);
+    }
+
+    // A vendor's 429 with Retry-After: nothing more goes to it for that long,
+    // from this replica and (through Redis) from the others.
+    void note_throttle(const request_ctx& ctx, unsigned status, std::string_view retry_after)
+    {
+        if (status != 429 || retry_after.empty())
+            return;
+        const auto wait = parse_retry_after(retry_after, std::chrono::system_clock::now());
+        if (!wait || wait->count() <= 0)
+            return;
+        // At most 10 minutes: a vendor's mistake must not stop a backend for a day.
+        const auto ms = std::min<std::int64_t>(wait->count(), 600'000);
+        w_.rt().admission.vendor_throttled(w_.redis(), ctx.backend_index, ms);
+    }
+    void note_throttle(const request_ctx& ctx, const exchange_result& r)
+    {
+        if (const auto* ex = std::get_if<upstream_exchange>(&r)) {
+            const auto& head = ex->parser->get();
+            if (head.result_int() == 429)
+                note_throttle(ctx, 429, head[http::field::retry_after]);
+        }
     }
 
     // A slot of the backend's concurrency limit, if one is free.
@@ -384,9 +471,18 @@ private:
         const auto scope = idempotency_scope(ctx.who->name, ctx.backend->name, req.method_string(),
                                              target.substr(0, target.find('?')), *key);
         const auto fingerprint = encoding::hex(crypto::sha256(req.body()));
-        auto& store = *w_.rt().idempotency;
+        auto& store = w_.idempotency();
         const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings.ttl);
-        const auto found = store.begin(scope, fingerprint, ttl);
+        // A running record outlives its replica at most this long: the
+        // longest a request can take (a login, then every attempt).
+        const auto& t = ctx.backend->timeouts;
+        const auto lease = t.connect * 2 + t.request * (ctx.backend->retries.attempts + 3) + milliseconds(60'000);
+        auto claimed = co_await store.begin(scope, fingerprint, ttl, lease);
+        if (auto* e = std::get_if<gateway_error>(&claimed)) {
+            ctx.fail(std::move(*e), ctx.client_keep_alive);
+            co_return;
+        }
+        const auto found = std::get<idempotency_store::lookup>(std::move(claimed));
         using state = idempotency_store::state;
         auto& stats = w_.stats();
         if (found.what == state::running || found.what == state::mismatch)
@@ -423,17 +519,17 @@ private:
         auto result = co_await send_with_credentials(ctx, req, upstream_calls);
         if (auto* e = std::get_if<gateway_error>(&result)) {
             if (e->sent) {
-                store.unknown(scope);
+                co_await store.unknown(scope, found.claim);
                 ctx.fail(outcome_unknown(ctx, e->detail), ctx.client_keep_alive);
             } else {
-                store.release(scope);  // it never reached the vendor: the key may be used again
+                co_await store.release(scope, found.claim);  // it never reached the vendor: the key may be used again
                 ctx.fail(std::move(*e), ctx.client_keep_alive);
             }
             co_return;
         }
         auto& ex = std::get<upstream_exchange>(result);
         if (rejected_credentials(ex, *ctx.adapter, req)) {
-            store.release(scope);
+            co_await store.release(scope, found.claim);
             const std::string why = "and the request was not replayed: it may start a job; retry it";
             co_await refuse_credentials(ctx, ex, why, ctx.client_keep_alive);
             co_return;
@@ -442,26 +538,26 @@ private:
         if (length && *length > stored_answer_limit) {
             // Too large to keep: answered as it comes; a duplicate is told so.
             stored_answer too_large{ex.parser->get().result_int(), {}, {}, false};
-            store.answered(scope, std::move(too_large));
+            co_await store.answered(scope, found.claim, too_large);
             co_await answer(ctx, ex);
             co_return;
         }
         auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(ctx.backend_index), ex, stored_answer_limit);
         if (auto* e = std::get_if<gateway_error>(&read)) {
-            store.unknown(scope);  // it ran; its answer broke off
+            co_await store.unknown(scope, found.claim);  // it ran; its answer broke off
             ctx.fail(outcome_unknown(ctx, e->detail), false);
             co_return;
         }
         auto& res = std::get<adapters::upstream_response>(read);
         const unsigned status = res.result_int();
         if (status == 429 || status == 503) {
-            store.release(scope);  // turned away, not run: the same key may try again
+            co_await store.release(scope, found.claim);  // turned away, not run: the same key may try again
         } else {
             stored_answer kept{status, {}, res.body(), true};
             for (const auto& field : res)
                 if (worth_replaying(field.name(), field.name_string()))
                     kept.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-            store.answered(scope, std::move(kept));
+            co_await store.answered(scope, found.claim, kept);
         }
         co_await answer_held(ctx, res, false);
     }
@@ -552,6 +648,7 @@ private:
         if (std::holds_alternative<gateway_error>(result))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         health.record(outcome_of(result) != outcome::success, probe);
+        note_throttle(ctx, result);
         co_return result;
     }
 
@@ -778,6 +875,7 @@ private:
         }
         auto result = co_await read_response_head(w_.deadlines(), conn, backend, ctx.head_request);
         health.record(outcome_of(result) != outcome::success, probe);
+        note_throttle(ctx, result);
         if (auto* e = std::get_if<gateway_error>(&result)) {
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
             ctx.fail(std::move(*e), false);
@@ -1235,6 +1333,8 @@ private:
             if (std::exchange(in_retry, false))
                 health.retry_ended();
             const auto* res = std::get_if<adapters::upstream_response>(&job.result);
+            if (res)
+                note_throttle(ctx, res->result_int(), (*res)[http::field::retry_after]);
             if (result == outcome::retryable && retries + 1 < settings.attempts) {
                 wait = backoff(settings, retries + 1, jitter_random());
                 if (res)

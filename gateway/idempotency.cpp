@@ -32,15 +32,15 @@ idempotency_store::lookup memory_idempotency_store::begin(const std::string& sco
         if (it->second.expires > now) {
             const auto& r = it->second;
             if (r.fingerprint != fingerprint)
-                return {state::mismatch, nullptr};
-            return {r.what, r.answer};
+                return {state::mismatch, nullptr, {}};
+            return {r.what, r.answer, {}};
         }
         forget(it);
     }
     const auto serial = next_serial_++;
     records_.emplace(scope, record{state::running, fingerprint, nullptr, now + ttl, serial});
     order_.emplace_back(scope, serial);
-    return {state::fresh, nullptr};
+    return {state::fresh, nullptr, {}};
 }
 
 void memory_idempotency_store::answered(const std::string& scope, stored_answer answer)
@@ -72,6 +72,32 @@ void memory_idempotency_store::release(const std::string& scope)
     std::lock_guard lock(mutex_);
     if (auto it = records_.find(scope); it != records_.end())
         forget(it);
+}
+
+boost::asio::awaitable<std::variant<idempotency_store::lookup, gateway_error>>
+memory_idempotency_store::begin(const std::string& scope, const std::string& fingerprint, std::chrono::seconds ttl,
+                                std::chrono::milliseconds)
+{
+    co_return begin(scope, fingerprint, ttl);
+}
+
+boost::asio::awaitable<void> memory_idempotency_store::answered(const std::string& scope, const std::string&,
+                                                                const stored_answer& answer)
+{
+    answered(scope, stored_answer(answer));
+    co_return;
+}
+
+boost::asio::awaitable<void> memory_idempotency_store::unknown(const std::string& scope, const std::string&)
+{
+    unknown(scope);
+    co_return;
+}
+
+boost::asio::awaitable<void> memory_idempotency_store::release(const std::string& scope, const std::string&)
+{
+    release(scope);
+    co_return;
 }
 
 void memory_idempotency_store::forget(std::unordered_map<std::string, record>::iterator it)

@@ -4,10 +4,15 @@
 // request: still running, answered (the vendor's answer, to give again),
 // or sent with its answer lost (the outcome unknown: a job may have started).
 //
-// idempotency_store is the interface the exchange uses; memory_idempotency_store
+// idempotency_store is the interface the exchange awaits; memory_idempotency_store
 // keeps the records in this process, bounded in count and bytes, each for the
-// backend's `ttl`. (Issue 16 puts them in Redis, shared by replicas.)
+// backend's `ttl`; redis_idempotency_store (redis_idempotency.hpp) keeps them
+// in Redis, shared by the replicas.
 #pragma once
+
+#include "core/errors.hpp"
+
+#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace bg {
@@ -31,6 +37,9 @@ struct stored_answer {
     bool body_kept = true;  // false: larger than the store keeps (the duplicate gets a 409 that says so)
 };
 
+// Where the exchange keeps the records: this process (memory_idempotency_store)
+// or Redis, shared by the replicas (redis_idempotency_store). Awaited: a
+// store across the network answers later, or not at all.
 class idempotency_store {
 public:
     using clock = std::chrono::system_clock;
@@ -46,18 +55,26 @@ public:
     struct lookup {
         state what = state::fresh;
         std::shared_ptr<const stored_answer> answer;  // answered
+        std::string claim;  // fresh: this request's claim, which answered/unknown/release name
     };
     // Claims `scope` for a request whose body hashes to `fingerprint`, or says
-    // what the record holds. `ttl`: how long a record lives from now.
-    virtual lookup begin(const std::string& scope, const std::string& fingerprint, std::chrono::seconds ttl) = 0;
-    // The running request was answered (kept until its ttl).
-    virtual void answered(const std::string& scope, stored_answer answer) = 0;
+    // what the record holds. `ttl`: how long a record lives from now;
+    // `lease`: how long a running record may go without news before its
+    // replica is taken to be gone (its outcome then unknown). A
+    // gateway_error: the store cannot be reached (the request must not run).
+    virtual boost::asio::awaitable<std::variant<lookup, gateway_error>> begin(const std::string& scope,
+                                                                              const std::string& fingerprint,
+                                                                              std::chrono::seconds ttl,
+                                                                              std::chrono::milliseconds lease) = 0;
+    // The running request (its claim) was answered (kept until its ttl).
+    virtual boost::asio::awaitable<void> answered(const std::string& scope, const std::string& claim,
+                                                  const stored_answer& answer) = 0;
     // It was sent and the answer was lost.
-    virtual void unknown(const std::string& scope) = 0;
+    virtual boost::asio::awaitable<void> unknown(const std::string& scope, const std::string& claim) = 0;
     // Nothing reached the vendor (or the vendor turned it away: 429, 503, a
     // credential refused): the key may be used again.
-    virtual void release(const std::string& scope) = 0;
-    // How many records it holds (for /metrics).
+    virtual boost::asio::awaitable<void> release(const std::string& scope, const std::string& claim) = 0;
+    // How many records it holds here (for /metrics; Redis's are not counted).
     virtual std::size_t size() const = 0;
 };
 
@@ -69,10 +86,21 @@ public:
     explicit memory_idempotency_store(std::size_t max_records = 100'000, std::size_t max_bytes = 64u << 20,
                                       clock::time_point (*now)() = &clock::now);
 
-    lookup begin(const std::string& scope, const std::string& fingerprint, std::chrono::seconds ttl) override;
-    void answered(const std::string& scope, stored_answer answer) override;
-    void unknown(const std::string& scope) override;
-    void release(const std::string& scope) override;
+    // The store's steps, at once (the awaited ones below call these). One
+    // process: no claim is needed, and no lease (its records die with it).
+    lookup begin(const std::string& scope, const std::string& fingerprint, std::chrono::seconds ttl);
+    void answered(const std::string& scope, stored_answer answer);
+    void unknown(const std::string& scope);
+    void release(const std::string& scope);
+
+    boost::asio::awaitable<std::variant<lookup, gateway_error>> begin(const std::string& scope,
+                                                                      const std::string& fingerprint,
+                                                                      std::chrono::seconds ttl,
+                                                                      std::chrono::milliseconds lease) override;
+    boost::asio::awaitable<void> answered(const std::string& scope, const std::string& claim,
+                                          const stored_answer& answer) override;
+    boost::asio::awaitable<void> unknown(const std::string& scope, const std::string& claim) override;
+    boost::asio::awaitable<void> release(const std::string& scope, const std::string& claim) override;
     std::size_t size() const override;
     std::size_t bytes() const;
 

@@ -8,9 +8,46 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
 
 namespace bg::redis {
+
+script::script(std::string t) : text(std::move(t))
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
+    sha1.reserve(size * 2);
+    for (unsigned i = 0; i < size; ++i) {
+        char hex[3];
+        std::snprintf(hex, sizeof hex, "%02x", digest[i]);
+        sha1 += hex;
+    }
+}
+
+connection*& this_loop()
+{
+    thread_local connection* current = nullptr;
+    return current;
+}
+
+asio::awaitable<result> evaluate(connection& c, const script& s, const std::vector<std::string>& argv)
+{
+    auto r = co_await c.call(argv);
+    const auto* answer = std::get_if<reply>(&r);
+    if (answer && answer->type == reply::kind::error && answer->str.starts_with("NOSCRIPT")) {
+        auto whole = argv;
+        whole[0] = "EVAL";
+        whole[1] = s.text;
+        r = co_await c.call(whole);
+    }
+    co_return r;
+}
 
 namespace {
 
@@ -102,7 +139,24 @@ asio::awaitable<void> connection::connect(std::uint64_t generation)
     auto self = shared_from_this();
     boost::system::error_code ec;
     asio::ip::tcp::endpoint where;
-    const auto address = asio::ip::make_address(settings_.host == "localhost" ? "127.0.0.1" : settings_.host, ec);
+    auto address = asio::ip::make_address(settings_.host == "localhost" ? "127.0.0.1" : settings_.host, ec);
+    if (ec) {
+        // A host name (a Kubernetes Service): resolved off the loop (Asio's
+        // resolver thread), within the connect timeout.
+        asio::ip::tcp::resolver resolver(executor_);
+        asio::steady_timer limit(executor_, settings_.connect_timeout);
+        limit.async_wait([&resolver](boost::system::error_code e) {
+            if (!e)
+                resolver.cancel();
+        });
+        auto [rec, found] = co_await resolver.async_resolve(settings_.host, std::to_string(settings_.port), use_tuple);
+        limit.cancel();
+        ec = rec;
+        if (!ec && found.empty())
+            ec = asio::error::host_not_found;
+        if (!ec)
+            address = found.begin()->endpoint().address();
+    }
     if (!ec) {
         where = asio::ip::tcp::endpoint(address, settings_.port);
         asio::steady_timer limit(executor_, settings_.connect_timeout);

@@ -57,6 +57,24 @@ struct settings {
     milliseconds retry_after{1000};    // after a failed connect, calls fail at once for this long
 };
 
+// A Lua script, called by its SHA-1 (EVALSHA) and sent whole only when the
+// server does not know it (after a restart or SCRIPT FLUSH).
+struct script {
+    explicit script(std::string text);
+    std::string text;
+    std::string sha1;  // lowercase hex
+};
+
+class connection;
+// The connection of the event loop that runs on this thread (each worker
+// sets its own before it runs), or null: for code called on a loop that is
+// not handed the worker (an adapter's credential share).
+connection*& this_loop();
+
+// `argv`: {"EVALSHA", s.sha1, numkeys, keys..., args...}. On a NOSCRIPT
+// reply it is sent again as EVAL with the script's text.
+asio::awaitable<result> evaluate(connection& c, const script& s, const std::vector<std::string>& argv);
+
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(asio::any_io_executor executor, settings s);
@@ -74,6 +92,7 @@ public:
     void close();
 
     bool connected() const { return state_ == state::connected; }
+    const asio::any_io_executor& executor() const { return executor_; }
     // Connections made so far (a test sees a reconnect).
     std::uint64_t connects() const { return connects_; }
 

@@ -1,6 +1,7 @@
 #include "gateway/runtime.hpp"
 
 #include "config/values.hpp"
+#include "gateway/redis_credentials.hpp"
 
 #include <openssl/ssl.h>
 
@@ -44,7 +45,7 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const config::server_tls& tl
 }  // namespace
 
 runtime::runtime(config::snapshot snapshot)
-    : cfg(std::move(snapshot)), auth(cfg->clients), access(cfg->access_log.path)
+    : cfg(std::move(snapshot)), auth(cfg->clients), admission(*cfg), access(cfg->access_log.path)
 {
     for (std::size_t i = 0; i < cfg->backends.size(); ++i) {
         const auto& b = cfg->backends[i];
@@ -73,6 +74,13 @@ runtime::runtime(config::snapshot snapshot)
         if (!b.tls.verify && b.url.scheme == "https")
             log::warn("upstream TLS verification is off", {{"backend", b.name}, {"base_url", b.base_url}});
     }
+    // The fleet shares each backend's credential when Redis and an encryption
+    // key are configured (docs/scale-out.md).
+    if (cfg->redis && !cfg->redis->encryption_key.empty())
+        for (std::size_t i = 0; i < cfg->backends.size(); ++i)
+            adapters[i]->share_credentials(std::make_shared<redis_credential_share>(
+                credential_key(cfg->backends[i], cfg->redis->key_prefix), cfg->redis->encryption_key,
+                admission.redis_health()));
     for (const auto& l : cfg->listeners)
         listener_tls.push_back(l.tls ? make_server_tls(*l.tls) : nullptr);
 }

@@ -9,6 +9,7 @@
 #include "gateway/idempotency.hpp"
 #include "gateway/log.hpp"
 #include "gateway/resilience.hpp"
+#include "gateway/shared_state.hpp"
 #include "gateway/upstream.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -26,9 +27,12 @@ struct runtime {
 
     config::snapshot cfg;
     client_auth auth;
+    mutable admission_control admission;  // rate limits and vendor throttles (shared, thread-safe)
     std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
     std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
     std::vector<std::unique_ptr<backend_health>> health;       // by backend index: retry budget, breaker
+    // The process's own idempotency records (without Redis; a worker's
+    // idempotency() is Redis's when it is configured).
     std::unique_ptr<idempotency_store> idempotency = std::make_unique<memory_idempotency_store>();
     // The adapters' auxiliary origins (token endpoints), by backend index;
     // null when the adapter has none. Each has a backend of its own (its URL,

@@ -112,7 +112,10 @@ void server::start()
     if (admin_acceptor_)
         log::info("admin listening", {{"address", cfg.admin.address}, {"port", admin_port()}});
     for (auto& w : workers_)
-        threads_.emplace_back([&io = w->io()] { io.run(); });
+        threads_.emplace_back([&wk = *w] {
+            redis::this_loop() = wk.redis();
+            wk.io().run();
+        });
 }
 
 awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls,
@@ -200,6 +203,10 @@ awaitable<void> server::drain_then_stop()
         boost::system::error_code ignored;
         admin_acceptor_->close(ignored);
     }
+    // Each loop's Redis connection, closed on its own loop (its reader ends).
+    for (auto& w : workers_)
+        asio::post(w->io(), [&wk = *w] { wk.close_redis(); });
+    co_await sleep_for(std::chrono::milliseconds(10));
     rt_->access.flush();
     log::info("stopped");
     for (auto& w : workers_)
@@ -261,6 +268,21 @@ std::string server::metrics_text() const
            "Requests answered 502 outcome-unknown: sent whole, the answer lost (a job may have started).",
            sum(&metrics::outcomes_unknown));
     metric("gateway_idempotency_records", "gauge", "Idempotency-Key records held.", rt_->idempotency->size());
+    const auto& control = rt_->admission;
+    metric("gateway_rate_limited_total", "counter", "Requests refused by a rate limit (429 rate-limited).",
+           control.limited());
+    metric("gateway_upstream_throttled_total", "counter",
+           "Requests refused while a vendor's 429 Retry-After holds (429 upstream-throttled).",
+           control.throttled_refusals());
+    metric("gateway_rate_limit_fallbacks_total", "counter",
+           "Rate-limit decisions made by this replica alone (limit / replicas_hint): Redis could not be reached.",
+           control.fallback_decisions());
+    if (rt_->cfg->redis) {
+        metric("gateway_redis_up", "gauge", "Whether the last call to Redis succeeded (1) or not (0).",
+               control.redis_health().reachable() ? 1 : 0);
+        metric("gateway_redis_errors_total", "counter", "Redis calls that failed (unreachable, timed out, refused).",
+               control.redis_health().errors());
+    }
     metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
     metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
     // Per backend (docs/resilience.md): one family at a time, every backend in it.

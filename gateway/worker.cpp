@@ -1,5 +1,7 @@
 #include "gateway/worker.hpp"
 
+#include "gateway/redis_idempotency.hpp"
+
 namespace bg {
 
 worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open_connections)
@@ -9,6 +11,19 @@ worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open
         pools_.push_back(std::make_unique<upstream_pool>(io_.get_executor(), *t));
     for (const auto& t : rt_->auxiliary_targets)
         auxiliary_pools_.push_back(t ? std::make_unique<upstream_pool>(io_.get_executor(), *t) : nullptr);
+    idempotency_ = rt_->idempotency.get();
+    if (const auto& r = rt_->cfg->redis) {
+        redis_ = std::make_shared<redis::connection>(io_.get_executor(), redis_settings_of(*r));
+        redis_idempotency_ = std::make_unique<redis_idempotency_store>(*redis_, r->key_prefix,
+                                                                         rt_->admission.redis_health());
+        idempotency_ = redis_idempotency_.get();
+    }
+}
+
+void worker::close_redis()
+{
+    if (redis_)
+        redis_->close();
 }
 
 bool& worker::session_opened(beast::tcp_stream* s)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gateway/deadline.hpp"
+#include "gateway/redis_client.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream.hpp"
 
@@ -34,6 +35,12 @@ public:
     // The coarse time limits of this event loop's I/O (deadline.hpp).
     deadline_list& deadlines() { return deadlines_; }
     const metrics& stats() const { return stats_; }
+    // This loop's connection to the shared Redis, or null without one.
+    redis::connection* redis() { return redis_.get(); }
+    // This loop's idempotency store: the process's own, or Redis's.
+    idempotency_store& idempotency() { return *idempotency_; }
+    // Shutdown, last step: the Redis connection closed.
+    void close_redis();
 
     // Connection bookkeeping, for draining: a session is registered while it
     // lives and marks itself idle while it waits for the next request, through
@@ -55,6 +62,9 @@ private:
     std::shared_ptr<const runtime> rt_;
     std::vector<std::unique_ptr<upstream_pool>> pools_;
     std::vector<std::unique_ptr<upstream_pool>> auxiliary_pools_;
+    std::shared_ptr<redis::connection> redis_;
+    std::unique_ptr<idempotency_store> redis_idempotency_;  // over redis_, when configured
+    idempotency_store* idempotency_ = nullptr;
     metrics stats_;
     deadline_list deadlines_{io_};
     // Every open session, and whether it waits for its next request. A map

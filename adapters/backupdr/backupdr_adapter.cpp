@@ -8,6 +8,9 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/algorithm/string/trim.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -246,8 +249,11 @@ void backupdr_adapter::credentials_rejected(const http::request_header<>& head)
     if (sent.size() > 8 && boost::algorithm::iequals(sent.substr(0, 8), "Actifio "))
         sent.remove_prefix(8);
     std::lock_guard lock(mutex_);
-    if (session_ && session_->id == sent)
+    if (session_ && session_->id == sent) {
         session_.reset();
+        if (!shared_form_.empty())
+            rejected_form_ = shared_form_;  // and the fleet's copy must go too (shared_session)
+    }
     next_file_check_ = {};  // and look at the token file again
 }
 
@@ -255,7 +261,9 @@ awaitable<void> backupdr_adapter::logout(upstream_client& upstream)
 {
     // §3.7: "de-register your session ... DELETE .../session/current".
     const auto v = current();
-    if (v.live_session && v.token_usable) {
+    // A session the fleet shares is not ended: other replicas still use it
+    // (it ends at its idle expiry; docs/adapters.md).
+    if (v.live_session && v.token_usable && !share_) {
         http::request<http::string_body> req{http::verb::delete_, backend().url.base_path + "/session/current", 11};
         req.set(http::field::authorization, "Bearer " + v.token->value);
         req.set(session_header, "Actifio " + v.live_session->id);
@@ -289,7 +297,90 @@ awaitable<std::optional<gateway_error>> backupdr_adapter::log_in(upstream_client
     }
     if (before.live_session)
         co_return std::nullopt;  // the bearer token was all that needed renewing
+    if (share_) {
+        auto shared = co_await shared_session(upstream, token, token_is_new);
+        if (shared)
+            co_return std::move(*shared);
+    }
+    co_return co_await open_session(upstream, token, token_is_new);
+}
 
+// One replica of the fleet opens the session (the one that takes the share's
+// lock) and stores its id for the others, until its idle expiry. A session
+// the vendor refused is removed from the share only while it is still the
+// one stored (compare-and-delete).
+awaitable<std::optional<std::optional<gateway_error>>> backupdr_adapter::shared_session(upstream_client& upstream,
+                                                                                        const std::string& token,
+                                                                                        bool token_is_new)
+{
+    using std::chrono::milliseconds;
+    const auto hold = std::chrono::duration_cast<milliseconds>(backend().timeouts.connect +
+                                                               backend().timeouts.request * 3) / 2;
+    const auto give_up = clock::now() + hold;
+    auto rejected = [this] {
+        std::lock_guard lock(mutex_);
+        return rejected_form_;
+    };
+    auto adopt = [this](const credential_share::entry& e) {
+        if (!e.plain || e.plain->empty() || e.stored == rejected_form_)
+            return false;
+        session_ = session{*e.plain, clock::now()};
+        shared_form_ = e.stored;
+        return true;
+    };
+    for (;;) {
+        const auto found = co_await share_->read();
+        if (!found.reachable)
+            co_return std::nullopt;
+        {
+            std::lock_guard lock(mutex_);
+            if (adopt(found))
+                co_return std::optional<gateway_error>{};
+        }
+        if (found.plain && found.stored == rejected())
+            co_await share_->discard(found.stored);
+        const auto locked = co_await share_->lock(hold);
+        if (locked == credential_share::lock_result::unreachable)
+            co_return std::nullopt;
+        if (locked == credential_share::lock_result::taken) {
+            // Another replica may have stored one between the read and the lock.
+            const auto again = co_await share_->read();
+            bool adopted = false;
+            {
+                std::lock_guard lock(mutex_);
+                adopted = adopt(again);
+            }
+            if (adopted) {
+                co_await share_->unlock();
+                co_return std::optional<gateway_error>{};
+            }
+            auto failed = co_await open_session(upstream, token, token_is_new);
+            if (!failed) {
+                std::string id;
+                {
+                    std::lock_guard lock(mutex_);
+                    id = session_ ? session_->id : std::string();
+                }
+                const auto ttl = std::chrono::duration_cast<milliseconds>(idle_ - margin_of(idle_));
+                std::optional<std::string> form;
+                if (!id.empty())
+                    form = co_await share_->write(id, ttl);
+                std::lock_guard lock(mutex_);
+                shared_form_ = form.value_or(std::string());
+            }
+            co_await share_->unlock();
+            co_return std::optional<gateway_error>{std::move(failed)};
+        }
+        if (clock::now() >= give_up)
+            co_return std::nullopt;  // the other replica's session never came: open one here
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, milliseconds(20));
+        co_await pause.async_wait(boost::asio::use_awaitable);
+    }
+}
+
+awaitable<std::optional<gateway_error>> backupdr_adapter::open_session(upstream_client& upstream, std::string token,
+                                                                       bool token_is_new)
+{
     const std::string what = "opening a session (POST " + backend().url.base_path + "/session)";
     auto sent = co_await post_session(upstream, token);
     if (auto* e = std::get_if<gateway_error>(&sent))

@@ -39,6 +39,7 @@
 #include "adapters/adapter.hpp"
 #include "adapters/backupdr/backupdr_list.hpp"
 #include "adapters/common/jwt.hpp"
+#include "adapters/login/credential_share.hpp"
 #include "adapters/login/login_gate.hpp"
 
 #include <chrono>
@@ -72,6 +73,7 @@ public:
     static adapter_type type();
 
     std::uint64_t logins_led() const { return gate_.logins_led(); }
+    void share_credentials(std::shared_ptr<credential_share> share) override { share_ = std::move(share); }
 
 private:
     struct bearer {
@@ -104,6 +106,15 @@ private:
     void apply(http::request_header<>& head, const view& v);
     // A new bearer token when it is due, and a session when there is none.
     awaitable<std::optional<gateway_error>> log_in(upstream_client& upstream);
+    // POST session (a second time with a new bearer token when the first is refused and can be renewed).
+    awaitable<std::optional<gateway_error>> open_session(upstream_client& upstream, std::string token,
+                                                         bool token_is_new);
+    // The fleet's session (the share): one another replica opened, or one
+    // opened here under the fleet's lock and stored. nullopt: the share
+    // could not be reached (open one here).
+    awaitable<std::optional<std::optional<gateway_error>>> shared_session(upstream_client& upstream,
+                                                                          const std::string& token,
+                                                                          bool token_is_new);
 
     // The bearer token: a new one from the service account or the token file.
     awaitable<std::variant<bearer, gateway_error>> new_token(upstream_client& upstream);
@@ -128,6 +139,9 @@ private:
     std::optional<file_stamp> stamp_;
     clock::time_point next_file_check_{};
     std::string refused_file_token_;  // a file token POST session refused: not sent again
+    std::shared_ptr<credential_share> share_;
+    std::string shared_form_;    // session_'s form in the share
+    std::string rejected_form_;  // the shared form of a session the vendor refused
     login_gate gate_;
     backupdr_list list_;
 };

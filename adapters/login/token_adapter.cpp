@@ -1,6 +1,10 @@
 #include "adapters/login/token_adapter.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -23,6 +27,49 @@ token_adapter::time_point usable_until(const token_adapter::credential& c)
     return c.access_expires - margin;
 }
 
+std::int64_t epoch_ms(token_adapter::time_point t)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+token_adapter::time_point from_epoch_ms(std::int64_t ms)
+{
+    return token_adapter::time_point(std::chrono::duration_cast<token_adapter::time_point::duration>(
+        std::chrono::milliseconds(ms)));
+}
+
+// The credential as the share keeps it (encrypted by the share).
+std::string serialize(const token_adapter::credential& c)
+{
+    boost::json::object o{{"access", c.access},
+                          {"access_expires", epoch_ms(c.access_expires)},
+                          {"refresh", c.refresh},
+                          {"refresh_expires", epoch_ms(c.refresh_expires)},
+                          {"issued", epoch_ms(c.issued)}};
+    return boost::json::serialize(o);
+}
+
+std::optional<token_adapter::credential> deserialize(std::string_view text)
+{
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object())
+        return std::nullopt;
+    const auto& o = v.get_object();
+    auto number = [&](std::string_view k) -> std::optional<std::int64_t> {
+        auto it = o.find(k);
+        if (it == o.end() || !it->value().is_int64())
+            return std::nullopt;
+        return it->value().get_int64();
+    };
+    const auto ae = number("access_expires"), re = number("refresh_expires"), is = number("issued");
+    const auto access = json_string(o, "access");
+    if (!ae || !re || !is || access.empty())
+        return std::nullopt;
+    return token_adapter::credential{access, from_epoch_ms(*ae), json_string(o, "refresh"), from_epoch_ms(*re),
+                                     from_epoch_ms(*is)};
+}
+
 }  // namespace
 
 token_adapter::token_adapter(const config::backend& backend)
@@ -36,27 +83,120 @@ token_adapter::snapshot token_adapter::current() const
     if (!credential_)
         return {std::nullopt, credential_phase::expired};
     const auto t = now();
-    if (t < refresh_point(*credential_))
+    if (t < refresh_point(*credential_) || (t < deferred_until_ && t < usable_until(*credential_)))
         return {credential_, credential_phase::fresh};
     if (t < usable_until(*credential_))
         return {credential_, credential_phase::ageing};
     return {credential_, credential_phase::expired};
 }
 
-void token_adapter::store(credential c)
+void token_adapter::store(credential c, std::string shared_form)
 {
     std::lock_guard lock(mutex_);
     credential_ = std::move(c);
+    shared_form_ = std::move(shared_form);
+    deferred_until_ = {};
 }
 
-awaitable<std::optional<gateway_error>> token_adapter::renew(const std::optional<credential>& previous,
-                                                             upstream_client& upstream)
+std::string token_adapter::rejected_form() const
 {
-    auto obtained = co_await obtain(upstream, previous);
+    std::lock_guard lock(mutex_);
+    return rejected_form_;
+}
+
+awaitable<std::optional<gateway_error>> token_adapter::renew(const snapshot& seen, upstream_client& upstream)
+{
+    if (share_) {
+        auto shared = co_await renew_shared(seen, upstream);
+        if (shared)
+            co_return std::move(*shared);
+        // The share cannot be reached: this replica logs in on its own.
+    }
+    auto obtained = co_await obtain(upstream, seen.cred);
     if (auto* e = std::get_if<gateway_error>(&obtained))
         co_return std::move(*e);
     store(std::get<credential>(std::move(obtained)));
     co_return std::nullopt;
+}
+
+std::optional<token_adapter::credential> token_adapter::usable_shared(const credential_share::entry& e,
+                                                                      const snapshot& seen) const
+{
+    if (!e.plain || e.stored == rejected_form())
+        return std::nullopt;
+    auto c = deserialize(*e.plain);
+    if (!c || now() >= usable_until(*c))
+        return std::nullopt;
+    if (seen.cred && (c->access == seen.cred->access || c->issued < seen.cred->issued))
+        return std::nullopt;  // the one this replica has already, or an older one
+    return c;
+}
+
+// One replica of the fleet logs in (the one that takes the share's lock) and
+// stores what it got; the others read it. A credential the vendor refused is
+// removed from the share only if it is still the one stored
+// (compare-and-delete): a newer one another replica stored stays.
+awaitable<std::optional<std::optional<gateway_error>>> token_adapter::renew_shared(const snapshot& seen,
+                                                                                   upstream_client& upstream)
+{
+    using std::chrono::milliseconds;
+    // Half of what local waiters wait for this login (login_gate), so that
+    // they are answered even when another replica's login never finishes.
+    const auto hold = std::chrono::duration_cast<milliseconds>(backend().timeouts.connect +
+                                                               backend().timeouts.request * 3) / 2;
+    const auto give_up = std::chrono::steady_clock::now() + hold;
+    for (;;) {
+        const auto found = co_await share_->read();
+        if (!found.reachable)
+            co_return std::nullopt;
+        if (auto c = usable_shared(found, seen)) {
+            store(std::move(*c), found.stored);
+            co_return std::optional<gateway_error>{};
+        }
+        if (found.plain && found.stored == rejected_form())
+            co_await share_->discard(found.stored);
+        const auto locked = co_await share_->lock(hold);
+        if (locked == credential_share::lock_result::unreachable)
+            co_return std::nullopt;
+        if (locked == credential_share::lock_result::taken) {
+            // Another replica may have stored one between the read and the lock.
+            const auto again = co_await share_->read();
+            if (auto c = usable_shared(again, seen)) {
+                store(std::move(*c), again.stored);
+                co_await share_->unlock();
+                co_return std::optional<gateway_error>{};
+            }
+            // A refresh token in the share (or this replica's) may still serve.
+            auto previous = seen.cred;
+            if (again.plain && again.stored != rejected_form())
+                if (auto c = deserialize(*again.plain); c && (!previous || c->issued >= previous->issued))
+                    previous = std::move(c);
+            auto obtained = co_await obtain(upstream, previous);
+            if (auto* e = std::get_if<gateway_error>(&obtained)) {
+                co_await share_->unlock();
+                co_return std::optional<gateway_error>{std::move(*e)};
+            }
+            auto c = std::get<credential>(std::move(obtained));
+            const auto keep_until = std::max(usable_until(c), c.refresh_expires);
+            std::optional<std::string> form;
+            if (keep_until > now())
+                form = co_await share_->write(serialize(c), std::chrono::duration_cast<milliseconds>(keep_until - now()));
+            store(std::move(c), form.value_or(std::string()));
+            co_await share_->unlock();
+            co_return std::optional<gateway_error>{};
+        }
+        // Another replica is logging in.
+        if (seen.phase == credential_phase::ageing) {
+            // Ours still serves: use it a second more, then read what it stored.
+            std::lock_guard lock(mutex_);
+            deferred_until_ = now() + std::chrono::seconds(1);
+            co_return std::optional<gateway_error>{};
+        }
+        if (std::chrono::steady_clock::now() >= give_up)
+            co_return std::nullopt;  // its login never came: log in here
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, milliseconds(20));
+        co_await pause.async_wait(boost::asio::use_awaitable);
+    }
 }
 
 awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::request_header<>& head,
@@ -65,7 +205,7 @@ awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::
 {
     const auto read = [this] { return current(); };
     const auto put = [&](const snapshot& s) { apply(head, *s.cred); };
-    const auto obtain_one = [&](const snapshot& s) { return renew(s.cred, upstream); };
+    const auto obtain_one = [&](const snapshot& s) { return renew(s, upstream); };
     const auto exhausted = [this] {
         return gateway_error{errc::upstream_auth_failed,
                              "backend '" + backend().name + "' rejected every credential obtained for this request",
@@ -78,14 +218,19 @@ void token_adapter::credentials_rejected(const http::request_header<>& head)
 {
     const auto sent = carried(head);
     std::lock_guard lock(mutex_);
-    if (credential_ && credential_->access == sent)
+    if (credential_ && credential_->access == sent) {
         credential_->access_expires = credential_->issued;  // expired: the refresh token may still serve
+        if (!shared_form_.empty())
+            rejected_form_ = shared_form_;  // and the fleet's copy must go too (renew_shared)
+    }
 }
 
 awaitable<void> token_adapter::logout(upstream_client& upstream)
 {
     const auto state = current();
-    if (state.cred && state.phase != credential_phase::expired)
+    // A credential the fleet shares is not ended: other replicas still use
+    // it (it expires at the vendor in its time; docs/adapters.md).
+    if (state.cred && state.phase != credential_phase::expired && !share_)
         co_await end_session(upstream, *state.cred);
     std::lock_guard lock(mutex_);
     credential_.reset();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/login/credential_share.hpp"
 #include "adapters/login/login_gate.hpp"
 
 #include <boost/json/object.hpp>
@@ -43,6 +44,7 @@ public:
     void credentials_rejected(const http::request_header<>& head) final;
     bool renews_credentials() const final { return true; }
     awaitable<void> logout(upstream_client& upstream) final;
+    void share_credentials(std::shared_ptr<credential_share> share) final { share_ = std::move(share); }
 
     std::uint64_t logins_led() const { return gate_.logins_led(); }
 
@@ -71,13 +73,26 @@ private:
         credential_phase phase = credential_phase::expired;
     };
     snapshot current() const;
-    void store(credential c);
-    // obtain(), and the credential stored when it came.
-    awaitable<std::optional<gateway_error>> renew(const std::optional<credential>& previous,
-                                                  upstream_client& upstream);
+    void store(credential c, std::string shared_form = {});
+    // obtain(), and the credential stored when it came; through the share
+    // when there is one and it answers.
+    awaitable<std::optional<gateway_error>> renew(const snapshot& seen, upstream_client& upstream);
+    // The fleet's way: a credential another replica stored, or one login
+    // under the fleet's lock. nullopt: the share could not be reached (log
+    // in here); else the outcome (nullopt inside: a credential is stored).
+    awaitable<std::optional<std::optional<gateway_error>>> renew_shared(const snapshot& seen,
+                                                                        upstream_client& upstream);
+    // A credential read from the share that this replica may use instead
+    // of `seen`'s, or nullopt.
+    std::optional<credential> usable_shared(const credential_share::entry& e, const snapshot& seen) const;
+    std::string rejected_form() const;
 
     mutable std::mutex mutex_;
     std::optional<credential> credential_;
+    std::string shared_form_;    // credential_'s form in the share ("" when it never was there)
+    std::string rejected_form_;  // the shared form of a credential the vendor refused
+    time_point deferred_until_{};  // ageing, another replica renewing it: used as fresh until then
+    std::shared_ptr<credential_share> share_;
     login_gate gate_;
 };
 

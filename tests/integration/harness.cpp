@@ -452,6 +452,40 @@ std::uint64_t gateway_process::peak_rss_kib() const
 
 // ---------------------------------------------------------------- the simulators
 
+std::uint16_t free_port()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+redis_server::redis_server(std::uint16_t p) : port(p)
+{
+    proc = std::make_unique<child_process>(std::vector<std::string>{
+        "redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", dir.path().string(), "--daemonize", "no"});
+    BOOST_REQUIRE_MESSAGE(
+        proc->wait_for_out_until(
+            [](const std::string& out) { return out.find("Ready to accept") != std::string::npos; }, 10s),
+        "redis-server did not start: " << proc->out());
+}
+
+std::string redis_server::cli(const std::vector<std::string>& args) const
+{
+    std::vector<std::string> argv{"redis-cli", "-p", std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run(argv, 10s);
+    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == ' '))
+        r.out.pop_back();
+    return r.out;
+}
+
 std::string sim_binary()
 {
     if (const char* other = std::getenv("BG_SIM_BIN"); other && *other)

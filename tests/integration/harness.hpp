@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -187,6 +188,23 @@ private:
 
 // The simulator under test: $BG_SIM_BIN, else the one built with the tests.
 std::string sim_binary();
+
+// ---------------------------------------------------------------- Redis
+
+// A loopback TCP port that was free a moment ago (for a server that cannot
+// be told to take port 0 and report it, as redis-server).
+std::uint16_t free_port();
+
+// Debian's redis-server on `port` of 127.0.0.1, nothing saved, in a
+// temporary directory; stopped (SIGKILL) with the object.
+struct redis_server {
+    explicit redis_server(std::uint16_t p);
+    temp_dir dir;
+    std::uint16_t port;
+    std::unique_ptr<child_process> proc;
+    // redis-cli -p PORT ARGS...: its output, trimmed.
+    std::string cli(const std::vector<std::string>& args) const;
+};
 
 // ---------------------------------------------------------------- HTTP results
 

@@ -26,36 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::uint16_t free_port()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-// redis-server on `port`, nothing saved, in a temporary directory.
-struct redis_server {
-    explicit redis_server(std::uint16_t p) : port(p)
-    {
-        proc = std::make_unique<child_process>(std::vector<std::string>{
-            "redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", dir.path().string(), "--daemonize", "no"});
-        BOOST_REQUIRE_MESSAGE(proc->wait_for_out_until(
-                                  [](const std::string& out) { return out.find("Ready to accept") != std::string::npos; },
-                                  10s),
-                              "redis-server did not start: " << proc->out());
-    }
-    temp_dir dir;
-    std::uint16_t port;
-    std::unique_ptr<child_process> proc;
-};
-
 // Runs `body` (a coroutine using `c`) to its end on a fresh io_context.
 template <class Body>
 void run(const bg::redis::settings& s, Body body)

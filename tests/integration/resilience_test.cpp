@@ -222,8 +222,16 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_or_passed_through)
     BOOST_TEST(limited.header("Retry-After") == date);
     BOOST_TEST(limited.header("Content-Type") == "application/problem+json");
     BOOST_TEST(e.vendor_requests() - before == 1);
-    // The vendor's Allow reaches the client on its 405.
-    const auto not_allowed = e.get("/cpm/backups/", {"-X", "PUT", "-H", "Content-Type: application/json",
+    // The vendor said when to come back: until then nothing more is sent to
+    // that backend (docs/scale-out.md, vendor throttling).
+    const auto held = e.get("/cpm/policies/1/");
+    BOOST_TEST(held.status == 429u);
+    BOOST_TEST(held.json().at("type").as_string() == "urn:backup-gateway:problem:upstream-throttled");
+    const auto wait = std::stoi(held.header("Retry-After"));
+    BOOST_TEST((wait >= 115 && wait <= 120));
+    BOOST_TEST(e.vendor_requests() - before == 1);
+    // The vendor's Allow reaches the client on its 405 (another backend: cpm is held).
+    const auto not_allowed = e.get("/no_keys/backups/", {"-X", "PUT", "-H", "Content-Type: application/json",
                                                      "--data-binary", "{}"});
     BOOST_TEST(not_allowed.status == 405u);
     BOOST_TEST(not_allowed.header("Allow") == "GET, HEAD, OPTIONS");  // backup-sim's, as DRF writes it
