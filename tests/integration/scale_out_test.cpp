@@ -344,3 +344,54 @@ BOOST_AUTO_TEST_CASE(redis_going_away_fails_no_request_and_sharing_resumes)
     BOOST_TEST(f.at(0).log().find("redis unreachable") != std::string::npos);
     BOOST_TEST(f.at(0).log().find("redis reachable again") != std::string::npos);
 }
+
+// Without redis: the same limits hold in the one process: a client's across
+// its backends, a backend's across its clients.
+BOOST_AUTO_TEST_CASE(limits_hold_in_one_process_without_redis)
+{
+    temp_dir dir;
+    sim_process sim;
+    gateway_process gw(dir.path(), fill(R"(
+listen: [{address: 127.0.0.1, port: 0}]
+admin: {address: 127.0.0.1, port: 0}
+access_log: {path: "off"}
+clients:
+  - {name: five, api_key_sha256: "{FIVE}", backends: ["*"], rate_limits: [{rate: 5/m}]}
+  - {name: other, api_key_sha256: "{OTHER}", backends: ["*"]}
+backends:
+  - name: cpm
+    type: n2ws-cpm
+    base_url: {CPM}/api
+    api_version: 1.1.0
+    credentials: {api_key: cpm-demo-api-key}
+  - name: veeam
+    type: veeam-aws
+    base_url: {VEEAM}/api/v1
+    api_version: 1.7-rev0
+    credentials: {username: administrator, password: Password1}
+    rate_limits: [{rate: 3/m}]
+)",
+                                        {{"FIVE", sha256_hex("key-five")},
+                                         {"OTHER", sha256_hex("key-other")},
+                                         {"CPM", sim.base_url("cpm")},
+                                         {"VEEAM", sim.base_url("veeam")}}),
+                       1);
+    std::vector<unsigned> five;
+    for (int i = 0; i < 8; ++i)
+        five.push_back(gateway_get(gw, "key-five", i % 2 ? "/cpm/regions/" : "/veeam/virtualMachines").status);
+    // Five pass (three of them to veeam: its own 3/m is spent too), then the client's 5/m refuses.
+    BOOST_TEST(count_of(five, 200) == 5u);
+    BOOST_TEST(count_of(five, 429) == 3u);
+    const auto other = gateway_get(gw, "key-other", "/veeam/virtualMachines");
+    BOOST_TEST(other.status == 429u);  // veeam's 3 are spent, whoever asks
+    BOOST_TEST(other.header("RateLimit-Policy") == "\"backend\";q=3;w=60");
+    BOOST_TEST(other.header("RateLimit").starts_with("\"backend\";r=0;t="));
+    BOOST_TEST(std::string(other.json().at("detail").as_string()).find("backend 'veeam': 3/m, burst 3") !=
+               std::string::npos);
+    BOOST_TEST(gateway_get(gw, "key-other", "/cpm/regions/").status == 200u);  // no limit of its own
+    const auto refused = gateway_get(gw, "key-five", "/cpm/regions/");
+    BOOST_TEST(refused.status == 429u);
+    BOOST_TEST(refused.header("RateLimit-Policy") == "\"client\";q=5;w=60");
+    const auto wait = std::stoi(refused.header("Retry-After"));
+    BOOST_TEST((wait >= 1 && wait <= 12));  // one request per 12 s
+}
