@@ -217,6 +217,7 @@ struct gateway_config {
     pagination_settings pagination;
     std::vector<client> clients;
     std::vector<backend> backends;
+    duration drain_delay{5'000};      // after SIGTERM: unready (/readyz 503) but still serving this long
     duration shutdown_grace{10'000};
     access_log_settings access_log;
     std::optional<redis_settings> redis;  // absent: every replica keeps its own state

@@ -550,7 +550,7 @@ std::vector<T> read_list(yaml_reader& r, const node_ref& at, std::string_view ex
 
 gateway_config read_gateway(yaml_reader& r, const node_ref& root)
 {
-    auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "shutdown_grace", "access_log",
+    auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "drain_delay", "shutdown_grace", "access_log",
                              "clients", "backends", "redis"});
     gateway_config cfg;
     cfg.listeners = read_listeners(r, f.require("listen", "a map (one listener) or a list of maps"));
@@ -562,6 +562,8 @@ gateway_config read_gateway(yaml_reader& r, const node_ref& root)
         cfg.limits = read_limits(r, *n);
     if (auto n = f.find("pagination"))
         cfg.pagination = read_pagination(r, *n);
+    if (auto n = f.find("drain_delay"))
+        cfg.drain_delay = r.time(*n);
     if (auto n = f.find("shutdown_grace"))
         cfg.shutdown_grace = r.time(*n);
     if (auto n = f.find("access_log"))

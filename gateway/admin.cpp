@@ -37,7 +37,7 @@ http::response<http::string_body> admin_response(server& s, const http::request<
         res.body() = R"({"status":"ok"})";
     } else if (path == "/readyz") {
         res.set(http::field::content_type, "application/json");
-        if (s.draining()) {
+        if (!s.ready()) {
             res.result(http::status::service_unavailable);
             res.body() = R"({"status":"draining"})";
         } else {

@@ -155,12 +155,21 @@ awaitable<void> server::admin_accept_loop()
 
 void server::shutdown()
 {
-    if (draining_.exchange(true)) {
+    if (stopping_.exchange(true)) {
         forced_ = true;
         return;
     }
-    log::info("shutting down: draining", {{"open_connections", open_connections_.load()},
-                                          {"grace_ms", rt_->cfg->shutdown_grace.count()}});
+    log::info("shutting down: unready, still serving for drain_delay",
+              {{"open_connections", open_connections_.load()},
+               {"drain_delay_ms", rt_->cfg->drain_delay.count()},
+               {"grace_ms", rt_->cfg->shutdown_grace.count()}});
+    asio::co_spawn(workers_[0]->io(), drain_then_stop(), asio::detached);
+}
+
+void server::stop_accepting()
+{
+    draining_ = true;
+    log::info("draining: no longer accepting", {{"open_connections", open_connections_.load()}});
     for (std::size_t w = 0; w < workers_.size(); ++w)
         asio::post(workers_[w]->io(), [this, w] {
             for (auto& acc : acceptors_[w]) {
@@ -169,7 +178,6 @@ void server::shutdown()
             }
             workers_[w]->start_draining();
         });
-    asio::co_spawn(workers_[0]->io(), drain_then_stop(), asio::detached);
 }
 
 // The access log is buffered (a line per request); what was written reaches
@@ -184,6 +192,12 @@ awaitable<void> server::flush_access_log()
 
 awaitable<void> server::drain_then_stop()
 {
+    // 1: unready but serving, while load balancers notice /readyz.
+    const auto unready_until = std::chrono::steady_clock::now() + rt_->cfg->drain_delay;
+    while (std::chrono::steady_clock::now() < unready_until && !forced_)
+        co_await sleep_for(std::chrono::milliseconds(10));
+    // 2: no new connections; requests in flight finish within the grace.
+    stop_accepting();
     const auto deadline = std::chrono::steady_clock::now() + rt_->cfg->shutdown_grace;
     while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline && !forced_)
         co_await sleep_for(std::chrono::milliseconds(10));

@@ -36,6 +36,7 @@ const char* const config_template = R"(
 listen: [{address: 127.0.0.1, port: 0}]
 admin: {address: 127.0.0.1, port: 0}
 threads: 2
+drain_delay: 0s
 shutdown_grace: 3s
 clients:
   - {name: tester, api_key_sha256: "{KEY}", backends: ["*"]}

@@ -28,6 +28,7 @@ const char* const config_template = R"(
 listen: {address: 127.0.0.1, port: {PORT}}
 admin: {address: 127.0.0.1, port: 0}
 threads: {THREADS}
+drain_delay: {DELAY}
 shutdown_grace: {GRACE}
 clients:
   - {name: ops, api_key_sha256: "{DIGEST}", backends: ["*"]}
@@ -35,10 +36,12 @@ backends:
   - {name: up, type: http, base_url: "{UP}", timeouts: {request: 10s}}
 )";
 
-std::string config(const test_upstream& up, const std::string& grace, int port = 0, const std::string& threads = "1")
+std::string config(const test_upstream& up, const std::string& grace, int port = 0, const std::string& threads = "1",
+                   const std::string& delay = "0s")
 {
     return fill(config_template, {{"PORT", std::to_string(port)},
                                   {"THREADS", threads},
+                                  {"DELAY", delay},
                                   {"GRACE", grace},
                                   {"DIGEST", sha256_hex(key)},
                                   {"UP", up.base_url()}});
@@ -92,8 +95,8 @@ BOOST_AUTO_TEST_CASE(a_request_in_flight_completes)
     const auto signalled = clock::now();
     gw.signal(SIGTERM);
 
-    // Draining: the listener is closed at once, the admin listener says so.
-    BOOST_TEST(gw.proc().wait_for_err("shutting down: draining", 3s));
+    // Draining (drain_delay 0): the listener is closed at once, the admin listener says so.
+    BOOST_TEST(gw.proc().wait_for_err("draining: no longer accepting", 3s));
     BOOST_TEST(eventually([&] { return connection_refused(gw.port()); }, 2s));
     raw_client admin(gw.admin_port());
     admin.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -165,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_second_signal_skips_the_grace_period)
     auto client = curl_async(with_auth({url(gw, "/up/slow?ms=8000")}));
     BOOST_TEST_REQUIRE(up.wait_for_requests(1, 10s));
     gw.signal(SIGTERM);
-    BOOST_TEST(gw.proc().wait_for_err("shutting down: draining", 3s));
+    BOOST_TEST(gw.proc().wait_for_err("draining: no longer accepting", 3s));
     const auto second = clock::now();
     gw.signal(SIGINT);
     const auto exit = gw.wait_exit(5s);
@@ -173,6 +176,63 @@ BOOST_AUTO_TEST_CASE(a_second_signal_skips_the_grace_period)
     BOOST_TEST(exit.code == 0);
     BOOST_TEST((clock::now() - second < 3s));
     BOOST_TEST(client->wait_exit(5s).exited);
+}
+
+// Kubernetes sends SIGTERM while it is still taking the pod out of its
+// endpoints: for drain_delay the gateway says it is not ready but keeps
+// accepting and serving; only then does it stop accepting.
+BOOST_AUTO_TEST_CASE(unready_but_serving_for_the_drain_delay)
+{
+    temp_dir dir;
+    test_upstream up;
+    gateway_process gw(dir.path(), config(up, "5s", 0, "2", "1500ms"), 1);
+    BOOST_TEST(curl(with_auth({url(gw, "/up/echo")})).response().status == 200u);
+    const auto signalled = clock::now();
+    gw.signal(SIGTERM);
+    BOOST_TEST(gw.proc().wait_for_err("shutting down: unready", 3s));
+    raw_client admin(gw.admin_port());
+    admin.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto ready = admin.read_response(3s);
+    BOOST_TEST_REQUIRE(ready.has_value());
+    BOOST_TEST(ready->status == 503u);
+    raw_client live(gw.admin_port());
+    live.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_TEST(live.read_response(3s)->status == 200u);  // alive all along
+    // New connections, new requests: still served, on keep-alive too.
+    std::size_t served = 0;
+    while (clock::now() - signalled < 1200ms) {
+        const auto r = curl(with_auth({url(gw, "/up/echo"), url(gw, "/up/echo")}));
+        BOOST_TEST(r.exit_code == 0);
+        for (const auto& res : r.responses) {
+            BOOST_TEST(res.status == 200u);
+            served += res.status == 200u;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(served >= 10u);
+    BOOST_TEST(gw.log().find("draining: no longer accepting") == std::string::npos);
+    // Then it stops accepting and exits.
+    BOOST_TEST(gw.proc().wait_for_err("draining: no longer accepting", 3s));
+    BOOST_TEST((clock::now() - signalled >= 1400ms));
+    BOOST_TEST(eventually([&] { return connection_refused(gw.port()); }, 2s));
+    const auto exit = gw.wait_exit(5s);
+    BOOST_TEST_REQUIRE(exit.exited);
+    BOOST_TEST(exit.code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_signal_ends_the_drain_delay_at_once)
+{
+    temp_dir dir;
+    test_upstream up;
+    gateway_process gw(dir.path(), config(up, "5s", 0, "1", "30s"), 1);
+    gw.signal(SIGTERM);
+    BOOST_TEST(gw.proc().wait_for_err("shutting down: unready", 3s));
+    const auto second = clock::now();
+    gw.signal(SIGTERM);
+    const auto exit = gw.wait_exit(5s);
+    BOOST_TEST_REQUIRE(exit.exited);
+    BOOST_TEST(exit.code == 0);
+    BOOST_TEST((clock::now() - second < 2s));
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_with_several_threads)

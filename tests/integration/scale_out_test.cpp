@@ -28,6 +28,7 @@ listen: [{address: 127.0.0.1, port: 0}]
 admin: {address: 127.0.0.1, port: 0}
 threads: 2
 access_log: {path: "off"}
+drain_delay: 0s
 redis: {address: 127.0.0.1, port: {REDIS}, timeout: 50ms, replicas_hint: 3, key_prefix: "t16:",
         encryption_key: "{EKEY}"}
 clients:

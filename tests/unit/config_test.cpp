@@ -647,7 +647,7 @@ BOOST_AUTO_TEST_CASE(rejects_an_unknown_top_level_key_with_a_suggestion)
     auto what = load_error(yaml);
     BOOST_TEST(what ==
                "test.yaml:1: unknown key 'lisen' in the top level; expected one of listen, admin, threads, "
-               "limits, pagination, shutdown_grace, access_log, clients, backends, redis; did you mean 'listen'?");
+               "limits, pagination, drain_delay, shutdown_grace, access_log, clients, backends, redis; did you mean 'listen'?");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_an_unknown_nested_key)
