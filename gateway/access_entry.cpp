@@ -10,11 +10,11 @@ access_entry::access_entry(worker& w, const boost::beast::http::request_header<>
     : request_id(std::move(rid)),
       w_(w),
       // (The start is read only for a line to write: a clock reading per request saved.)
-      start_(w.rt().access.enabled() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}),
+      start_(w.access().enabled() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}),
       // (Kept only for a line to write: the request's own target is rewritten for the upstream.)
-      method_(w.rt().access.enabled() ? std::string(req.method_string()) : std::string()),
-      target_(w.rt().access.enabled() ? std::string(req.target()) : std::string()),
-      remote_ip_(remote_ip)
+      method_(w.access().enabled() ? std::string(req.method_string()) : std::string()),
+      target_(w.access().enabled() ? std::string(req.target()) : std::string()),
+      remote_ip_(remote_ip), generation_(w.rt().generation)
 {
     w_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     w_.stats().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -37,7 +37,7 @@ void access_entry::finish(unsigned status, bool aborted)
         stats.responses_by_class[status / 100].fetch_add(1, std::memory_order_relaxed);
     stats.bytes_in.fetch_add(bytes_in, std::memory_order_relaxed);
     stats.bytes_out.fetch_add(bytes_out, std::memory_order_relaxed);
-    auto& sink = w_.rt().access;
+    auto& sink = w_.access();
     if (!sink.enabled())
         return;
     const auto micros =
@@ -57,6 +57,7 @@ void access_entry::finish(unsigned status, bool aborted)
     line["bytes_in"] = bytes_in;
     line["bytes_out"] = bytes_out;
     line["duration_us"] = micros;
+    line["config_generation"] = generation_;
     if (aborted)
         line["aborted"] = true;
     sink.write_line(boost::json::serialize(line));

@@ -36,6 +36,7 @@ private:
     std::string method_;
     std::string target_;
     const std::string& remote_ip_;
+    std::uint64_t generation_;  // the configuration's, when the request came
     bool finished_ = false;
 };
 

@@ -7,6 +7,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace bg {
 namespace {
@@ -28,7 +31,7 @@ http::response<http::string_body> admin_response(server& s, const http::request<
         res.body() = render_problem({code, std::move(detail), {}, {}}, {}, request_id);
     };
     if (path != "/healthz" && path != "/readyz" && path != "/metrics") {
-        problem(errc::not_found, "the admin listener serves /healthz, /readyz and /metrics");
+        problem(errc::not_found, "the admin listener serves /healthz, /readyz, /metrics and POST /-/reload");
     } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
         problem(errc::method_not_allowed, "use GET");
         res.set(http::field::allow, "GET, HEAD");
@@ -52,6 +55,45 @@ http::response<http::string_body> admin_response(server& s, const http::request<
     return res;
 }
 
+// POST /-/reload: the configuration file read again and, when valid, run
+// (docs/operations.md). 200 with what changed; 422 when the file was refused
+// (the running configuration stays); 409 while another reload runs.
+awaitable<http::response<http::string_body>> reload_response(server& s, const http::request<http::string_body>& req)
+{
+    http::response<http::string_body> res{http::status::ok, req.version()};
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Request-Id", request_id_for(req["X-Request-Id"]));
+    if (req.method() != http::verb::post) {
+        res.result(http::status::method_not_allowed);
+        res.set(http::field::allow, "POST");
+        res.set(http::field::content_type, "application/problem+json");
+        res.body() = render_problem({errc::method_not_allowed, "use POST to reload the configuration", {}, {}}, {},
+                                    res["X-Request-Id"]);
+        co_return res;
+    }
+    const auto r = co_await s.reload_awaited();
+    auto names = [](const std::vector<std::string>& v) {
+        boost::json::array a;
+        for (const auto& n : v)
+            a.emplace_back(n);
+        return a;
+    };
+    boost::json::object body;
+    body["result"] = r.ok ? "reloaded" : r.busy ? "busy" : "failed";
+    body["generation"] = r.generation;
+    if (r.ok) {
+        body["backends_kept"] = names(r.kept);
+        body["backends_started"] = names(r.started);
+        body["backends_retired"] = names(r.retired);
+    } else {
+        body["error"] = r.error;
+        res.result(r.busy ? http::status::conflict : http::status::unprocessable_entity);
+    }
+    res.set(http::field::content_type, "application/json");
+    res.body() = boost::json::serialize(body);
+    co_return res;
+}
+
 }  // namespace
 
 awaitable<void> serve_admin(server& s, tcp::socket socket)
@@ -66,7 +108,14 @@ awaitable<void> serve_admin(server& s, tcp::socket socket)
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (ec)
             break;
-        auto res = admin_response(s, parser.get());
+        const auto target = parser.get().target();
+        http::response<http::string_body> res;
+        if (target.substr(0, target.find('?')) == "/-/reload")
+            res = co_await reload_response(s, parser.get());
+        else
+            res = admin_response(s, parser.get());
+        res.keep_alive(parser.get().keep_alive() && !s.draining());
+        res.prepare_payload();
         if (parser.get().method() == http::verb::head) {
             const auto size = res.body().size();
             res.body().clear();

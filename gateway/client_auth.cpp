@@ -19,7 +19,8 @@ bool principal::may_reach(std::string_view backend) const
     return std::any_of(backends.begin(), backends.end(), [&](const std::string& b) { return b == "*" || b == backend; });
 }
 
-client_auth::client_auth(const std::vector<config::client>& clients)
+client_auth::client_auth(const std::vector<config::client>& clients, std::uint64_t generation)
+    : generation_(generation)
 {
     entries_.reserve(clients.size());
     for (std::size_t i = 0; i < clients.size(); ++i)
@@ -78,7 +79,7 @@ std::variant<const principal*, gateway_error> client_auth::check(const http::fie
                              "send the gateway key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", {}, {}};
     // The connection's last valid key: only its own client sent it on this
     // connection, so the shortcut tells nobody anything new.
-    if (memo && memo->who_ && key.size() == memo->key_.size() &&
+    if (memo && memo->who_ && memo->generation_ == generation_ && key.size() == memo->key_.size() &&
         CRYPTO_memcmp(key.data(), memo->key_.data(), key.size()) == 0)
         return memo->who_;
     const auto digest = crypto::sha256(key);  // (a kept context: no per-request fetch)
@@ -95,6 +96,7 @@ std::variant<const principal*, gateway_error> client_auth::check(const http::fie
         memo->forget();
         memo->key_.assign(key);
         memo->who_ = found;
+        memo->generation_ = generation_;
     }
     return found;
 }

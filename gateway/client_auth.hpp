@@ -24,7 +24,9 @@ struct principal {
 
 class client_auth {
 public:
-    explicit client_auth(const std::vector<config::client>& clients);
+    // `generation`: the configuration's (a connection's remembered key is
+    // for one generation: after a reload the key is checked again).
+    explicit client_auth(const std::vector<config::client>& clients, std::uint64_t generation = 0);
 
     // What one connection remembers of the last valid key it presented: a
     // keep-alive client sends the same key with every request, and hashing it
@@ -44,6 +46,7 @@ public:
         friend class client_auth;
         std::string key_;
         const principal* who_ = nullptr;
+        std::uint64_t generation_ = 0;
     };
 
     // The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`;
@@ -66,6 +69,7 @@ private:
         principal who;
     };
     std::vector<entry> entries_;
+    std::uint64_t generation_ = 0;
 };
 
 // RFC 6750 challenge sent with every 401.

@@ -52,8 +52,8 @@ struct stream_ops {
 template <class Stream>
 class http1_connection {
 public:
-    http1_connection(worker& w, Stream stream, bool tls, std::string remote_ip, const std::string* hsts)
-        : w_(w), stream_(std::move(stream)), tls_(tls), remote_ip_(std::move(remote_ip)), hsts_(hsts)
+    http1_connection(worker& w, Stream stream, bool tls, std::string remote_ip, std::string hsts)
+        : w_(w), stream_(std::move(stream)), tls_(tls), remote_ip_(std::move(remote_ip)), hsts_(std::move(hsts))
     {
     }
 
@@ -76,8 +76,8 @@ public:
     // Strict-Transport-Security (RFC 6797), when configured.
     void decorate(http::response_header<>& res) const
     {
-        if (hsts_)
-            res.set(http::field::strict_transport_security, *hsts_);
+        if (!hsts_.empty())
+            res.set(http::field::strict_transport_security, hsts_);
     }
     client_auth::remembered_key& known_key() { return known_key_; }
 
@@ -299,26 +299,26 @@ private:
     Stream stream_;
     bool tls_;
     std::string remote_ip_;
-    const std::string* hsts_;  // (in the configuration, which outlives the connection)
+    std::string hsts_;  // the listener's, as configured when the connection came (a copy: a reload may come)
     bool* idle_ = nullptr;  // the worker's flag: waiting for the next request (for draining)
     beast::flat_buffer buffer_{};
     std::string wire_head_;  // a whole answer's head being written, reused
-    client_auth::remembered_key known_key_;  // (the worker's runtime, and its client_auth, outlive the connection)
+    client_auth::remembered_key known_key_;  // (for one configuration generation: checked again after a reload)
     bool linger_ = false;                    // closing after an answer: see linger()
     head_reader head_;                       // phase 1's parse of the head being read
     exchange<http1_connection> exchange_{w_, *this};
 };
 
 template <class Stream>
-awaitable<void> run_connection(worker& w, Stream stream, bool tls, std::string remote_ip, const std::string* hsts)
+awaitable<void> run_connection(worker& w, Stream stream, bool tls, std::string remote_ip, std::string hsts)
 {
-    http1_connection<Stream> connection(w, std::move(stream), tls, std::move(remote_ip), hsts);
+    http1_connection<Stream> connection(w, std::move(stream), tls, std::move(remote_ip), std::move(hsts));
     co_await connection.run();
 }
 
 }  // namespace
 
-void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, const std::string* hsts)
+void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, std::string hsts)
 {
     boost::system::error_code ec;
     auto remote = socket.remote_endpoint(ec);
@@ -329,10 +329,11 @@ void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, const
     if (tls)
         asio::co_spawn(w.io(),
                        run_connection(w, tls_server_stream(std::move(tcp_s), tls->native_handle()), true,
-                                      std::move(ip), hsts),
+                                      std::move(ip), std::move(hsts)),
                        asio::detached);
     else
-        asio::co_spawn(w.io(), run_connection(w, std::move(tcp_s), false, std::move(ip), hsts), asio::detached);
+        asio::co_spawn(w.io(), run_connection(w, std::move(tcp_s), false, std::move(ip), std::move(hsts)),
+                       asio::detached);
 }
 
 }  // namespace bg

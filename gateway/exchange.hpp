@@ -74,7 +74,7 @@ public:
         // 3a: the rate limits and the vendor's throttle (a coroutine only
         // when a limit or Redis is configured).
         bool entered = admit(ctx);
-        if (entered && w_.rt().admission.active())
+        if (entered && ctx.rt->admission.active())
             entered = co_await within_limits(ctx);
         else if (entered)
             entered = not_throttled(ctx);
@@ -91,7 +91,7 @@ public:
                 co_await proxy_buffered(ctx);
             else
                 co_await proxy_streamed(ctx);
-            w_.rt().health[ctx.backend_index]->leave();
+            ctx.state->health->leave();
         }
         // 10: the problem a phase left, answered; then the access-log line,
         // written here and only here.
@@ -123,7 +123,6 @@ private:
     // An answer to a keyed request is kept up to this size, to be given again.
     static constexpr std::uint64_t stored_answer_limit = 1024 * 1024;
 
-    const config::gateway_config& cfg() const { return w_.cfg(); }
 
     // ---- 2–9 -------------------------------------------------------------
 
@@ -141,7 +140,7 @@ private:
     // refused (429, in ctx).
     awaitable<bool> within_limits(request_ctx& ctx)
     {
-        auto& control = w_.rt().admission;
+        auto& control = ctx.rt->admission;
         const auto a = co_await control.admit(w_.redis(), ctx.who->index, ctx.backend_index);
         if (a.what == admission::verdict::admitted)
             co_return true;
@@ -152,7 +151,7 @@ private:
     // Without limits or Redis: only this process's record of a vendor 429.
     bool not_throttled(request_ctx& ctx)
     {
-        const auto wait = w_.rt().admission.throttled(ctx.backend_index);
+        const auto wait = ctx.rt->admission.throttled(ctx.backend_index);
         if (wait == 0)
             return true;
         admission a;
@@ -164,7 +163,7 @@ private:
 
     void refuse_admission(request_ctx& ctx, const admission& a)
     {
-        auto& control = w_.rt().admission;
+        auto& control = ctx.rt->admission;
         control.count(a);
         const auto seconds = std::max<std::int64_t>(1, (a.wait_us + 999'999) / 1'000'000);
         gateway_error e;
@@ -205,7 +204,7 @@ private:
             return;
         // At most 10 minutes: a vendor's mistake must not stop a backend for a day.
         const auto ms = std::min<std::int64_t>(wait->count(), 600'000);
-        w_.rt().admission.vendor_throttled(w_.redis(), ctx.backend_index, ms);
+        ctx.rt->admission.vendor_throttled(w_.redis(), ctx.backend_index, ms);
     }
     void note_throttle(const request_ctx& ctx, const exchange_result& r)
     {
@@ -217,7 +216,7 @@ private:
     }
 
     // A slot of the backend's concurrency limit, if one is free.
-    bool enter(request_ctx& ctx) { return w_.rt().health[ctx.backend_index]->try_enter(); }
+    bool enter(request_ctx& ctx) { return ctx.state->health->try_enter(); }
 
     // None was: wait in the backend's bounded queue, at most
     // concurrency.queue_wait; false: refused (503 backend-overloaded, in ctx).
@@ -232,7 +231,7 @@ private:
             asio::any_io_executor executor;
             asio::steady_timer timer;
         };
-        auto& health = *w_.rt().health[ctx.backend_index];
+        auto& health = *ctx.state->health;
         const auto& limits = ctx.backend->concurrency;
         auto wait = std::make_shared<slot_wait>(co_await asio::this_coro::executor);
         wait->timer.expires_after(limits.queue_wait);  // before it is queued: grant() may cancel it at once
@@ -298,7 +297,7 @@ private:
         }
         // An unread body would be taken for the next request: close instead.
         const bool keep_alive = req.keep_alive() && !ctx.body_follows;
-        auto who = w_.rt().auth.authenticate(req, down_.known_key());
+        auto who = ctx.rt->auth.authenticate(req, down_.known_key());
         if (auto* e = std::get_if<gateway_error>(&who)) {
             ctx.fail(std::move(*e), keep_alive);
             return false;
@@ -312,14 +311,14 @@ private:
             return false;
         }
         ctx.where = std::get<route>(routed);
-        const auto* index = w_.rt().find_backend(ctx.where.backend);
+        const auto* index = ctx.rt->find_backend(ctx.where.backend);
         if (!index) {
             ctx.fail(gateway_error{errc::unknown_backend,
                                    "no backend named '" + std::string(ctx.where.backend) + "'", {}, {}},
                      keep_alive);
             return false;
         }
-        const auto& backend = cfg().backends[*index];
+        const auto& backend = ctx.cfg().backends[*index];
         ctx.log.backend = backend.name;
         if (!p.may_reach(backend.name)) {
             ctx.fail(gateway_error{errc::forbidden,
@@ -330,7 +329,8 @@ private:
         }
         ctx.backend_index = *index;
         ctx.backend = &backend;
-        ctx.adapter = w_.rt().adapters[*index].get();
+        ctx.state = ctx.rt->backends[*index].get();
+        ctx.adapter = ctx.state->adapter.get();
         return true;
     }
 
@@ -357,7 +357,7 @@ private:
         req.erase(http::field::expect);  // answered here, see Downstream::send_continue()
         req.target(target);
         req.version(11);
-        req.set(http::field::host, w_.rt().targets[ctx.backend_index]->host_header());
+        req.set(http::field::host, ctx.state->target->host_header());
         req.set("X-Forwarded-For", xff);
         req.set("X-Forwarded-Proto", down_.tls() ? "https" : "http");
         if (!forwarded_host.empty())
@@ -402,7 +402,7 @@ private:
         req.prepare_payload();
 
         ctx.adapter->build_request(req);
-        auto upstream_calls = w_.client_for(ctx.backend_index);
+        auto upstream_calls = w_.client_for(*ctx.state);
         auto result = co_await send_with_credentials(ctx, req, upstream_calls);
         if (may_retry(ctx, req, result)) {
             const bool answered = co_await retry_buffered(ctx, req, upstream_calls, result);
@@ -515,7 +515,7 @@ private:
         }
 
         ctx.adapter->build_request(req);
-        auto upstream_calls = w_.client_for(ctx.backend_index);
+        auto upstream_calls = w_.client_for(*ctx.state);
         auto result = co_await send_with_credentials(ctx, req, upstream_calls);
         if (auto* e = std::get_if<gateway_error>(&result)) {
             if (e->sent) {
@@ -542,7 +542,7 @@ private:
             co_await answer(ctx, ex);
             co_return;
         }
-        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(ctx.backend_index), ex, stored_answer_limit);
+        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(*ctx.state), ex, stored_answer_limit);
         if (auto* e = std::get_if<gateway_error>(&read)) {
             co_await store.unknown(scope, found.claim);  // it ran; its answer broke off
             ctx.fail(outcome_unknown(ctx, e->detail), false);
@@ -633,7 +633,7 @@ private:
     awaitable<exchange_result> send_with_credentials(request_ctx& ctx, http::request<http::string_body>& req,
                                                      pool_client& upstream_calls)
     {
-        auto& health = *w_.rt().health[ctx.backend_index];
+        auto& health = *ctx.state->health;
         milliseconds wait{0};
         const auto admitted = health.admit(wait);
         if (admitted == backend_health::admission::refused)
@@ -644,7 +644,7 @@ private:
             co_return std::move(*e);
         }
         ++ctx.attempts;
-        auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(ctx.backend_index), req, wire_head_);
+        auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(*ctx.state), req, wire_head_);
         if (std::holds_alternative<gateway_error>(result))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         health.record(outcome_of(result) != outcome::success, probe);
@@ -693,7 +693,7 @@ private:
     awaitable<bool> retry_buffered(request_ctx& ctx, http::request<http::string_body>& req, pool_client& calls,
                                    exchange_result& result)
     {
-        auto& health = *w_.rt().health[ctx.backend_index];
+        auto& health = *ctx.state->health;
         const auto& settings = ctx.backend->retries;
         const auto deadline = ctx.arrived + ctx.backend->timeouts.request;
         for (unsigned attempt = 2; attempt <= settings.attempts; ++attempt) {
@@ -822,7 +822,7 @@ private:
     // A request whose body streams: it cannot be replayed or signed whole.
     awaitable<void> proxy_streamed(request_ctx& ctx)
     {
-        auto& health = *w_.rt().health[ctx.backend_index];
+        auto& health = *ctx.state->health;
         milliseconds wait{0};
         const auto admitted = health.admit(wait);
         if (admitted == backend_health::admission::refused) {
@@ -839,7 +839,7 @@ private:
         http::request_parser<http::buffer_body> parser{std::move(ctx.parser)};
         auto& req = parser.get();
         ctx.adapter->build_request(req);
-        auto upstream_calls = w_.client_for(ctx.backend_index);
+        auto upstream_calls = w_.client_for(*ctx.state);
         if (auto e = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls)) {
             health.record(false, probe);
             ctx.fail(std::move(*e), false);
@@ -847,7 +847,7 @@ private:
         }
         // A streamed body cannot be replayed: use a new connection rather than
         // risk a pooled one the upstream has just closed.
-        auto acquired = co_await w_.pool(ctx.backend_index).connect();
+        auto acquired = co_await w_.pool(*ctx.state).connect();
         if (auto* e = std::get_if<gateway_error>(&acquired)) {
             health.record(true, probe);
             ctx.fail(std::move(*e), false);
@@ -857,7 +857,7 @@ private:
         ++ctx.attempts;
 
         http::request_serializer<http::buffer_body> serializer{req};
-        const auto limits = relay_limits{cfg().limits.body_timeout, backend.timeouts.request};
+        const auto limits = relay_limits{ctx.cfg().limits.body_timeout, backend.timeouts.request};
         chunked_framing framing;
         auto* checked = req.chunked() ? &framing : nullptr;
         const auto relayed = co_await std::visit(
@@ -896,14 +896,14 @@ private:
     {
         if (ec == http::error::body_limit)
             ctx.fail(gateway_error{errc::payload_too_large,
-                                   "the request body exceeds " + std::to_string(cfg().limits.max_body_bytes) +
+                                   "the request body exceeds " + std::to_string(ctx.cfg().limits.max_body_bytes) +
                                        " bytes (limits.max_body_bytes)",
                                    {}, {}},
                      false);
         else if (ec == beast::error::timeout)
             ctx.fail(gateway_error{errc::request_timeout,
                                    "the request body did not arrive within " +
-                                       std::to_string(cfg().limits.body_timeout.count()) + " ms",
+                                       std::to_string(ctx.cfg().limits.body_timeout.count()) + " ms",
                                    {}, {}},
                      false);
         else if (is_http_protocol_error(ec) && ec != http::error::partial_message)
@@ -955,7 +955,7 @@ private:
                                   "backend '" + ctx.backend->name + "' sent a larger answer than expected", {}, {}};
             co_return e;
         }
-        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(ctx.backend_index), ex, worth_reading);
+        auto read = co_await read_whole_answer(w_.deadlines(), w_.pool(*ctx.state), ex, worth_reading);
         if (std::holds_alternative<gateway_error>(read))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         co_return read;
@@ -1010,7 +1010,7 @@ private:
             relayed.failed = ec ? relay_side::out : relay_side::none;
             relayed.ec = ec;
         } else {
-            const auto limits = relay_limits{ctx.backend->timeouts.request, cfg().limits.body_timeout};
+            const auto limits = relay_limits{ctx.backend->timeouts.request, ctx.cfg().limits.body_timeout};
             relayed = co_await std::visit(
                 [&](auto& up) { return down_.relay_response(up, ex.conn->buffer, parser, serializer, limits); },
                 ex.conn->stream);
@@ -1021,7 +1021,7 @@ private:
         ctx.aborted = relayed.failed != relay_side::none;
         ctx.keep_alive = relayed.failed == relay_side::none && keep_alive;
         if (relayed.failed == relay_side::none && parser.is_done() && upstream_keep_alive && !parser.need_eof())
-            w_.pool(ctx.backend_index).release(std::move(ex.conn));
+            w_.pool(*ctx.state).release(std::move(ex.conn));
         if (relayed.failed == relay_side::in)
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
     }
@@ -1071,7 +1071,7 @@ private:
             return t;
         };
 
-        list_merge merge(dialect, w.offset, w.limit, cfg().pagination.max_upstream_requests,
+        list_merge merge(dialect, w.offset, w.limit, ctx.cfg().pagination.max_upstream_requests,
                          w.style == page_style::page);
         std::vector<list_job> jobs;
         for (auto& c : merge.first_round())
@@ -1189,7 +1189,7 @@ private:
     bool prepare_list(request_ctx& ctx, std::string_view client_query, list_request& out)
     {
         const auto& dialect = *ctx.dialect;
-        auto parsed = parse_page_query(client_query, cfg().pagination);
+        auto parsed = parse_page_query(client_query, ctx.cfg().pagination);
         if (auto* e = std::get_if<gateway_error>(&parsed)) {
             ctx.fail(std::move(*e), ctx.client_keep_alive);
             return false;
@@ -1306,12 +1306,11 @@ private:
     // nothing when the backend's breaker is open.
     awaitable<void> fetch_one(list_job& job, const request_ctx& ctx)
     {
-        const auto backend_index = ctx.backend_index;
-        auto& adapter = *w_.rt().adapters[backend_index];
-        auto& health = *w_.rt().health[backend_index];
+        auto& adapter = *ctx.state->adapter;
+        auto& health = *ctx.state->health;
         const auto& settings = ctx.backend->retries;
         const auto deadline = ctx.arrived + ctx.backend->timeouts.request;
-        auto upstream = w_.client_for(backend_index, true);
+        auto upstream = w_.client_for(*ctx.state, true);
         bool replayed = false;
         bool in_retry = false;
         for (unsigned retries = 0;;) {

@@ -51,21 +51,26 @@ int run(const std::string& file)
     std::shared_ptr<bg::server> server;
     try {
         auto cfg = std::make_shared<const bg::config::gateway_config>(load_valid(file));
-        auto rt = std::make_shared<const bg::runtime>(cfg);
-        server = std::make_shared<bg::server>(rt);
+        auto process = std::make_shared<bg::process_state>(*cfg);
+        auto rt = std::make_shared<const bg::runtime>(cfg, process, 1);
+        server = std::make_shared<bg::server>(rt, [file] { return load_valid(file); });
     } catch (const std::exception& e) {
         bg::log::error("cannot start", {{"error", e.what()}});
         return 1;
     }
     boost::asio::io_context signals_io;
-    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
     std::signal(SIGPIPE, SIG_IGN);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
             if (ec)
                 return;
-            bg::log::info("signal received", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
-            server->shutdown();  // a second signal skips the grace period
+            const char* name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+            bg::log::info("signal received", {{"signal", name}});
+            if (signo == SIGHUP)
+                server->reload();  // logs its outcome
+            else
+                server->shutdown();  // a second signal ends at once
             signals.async_wait(on_signal);
         };
     signals.async_wait(on_signal);

@@ -111,29 +111,6 @@ std::vector<std::string> throttle_command(const std::string& throttle_key, std::
 std::string ratelimit_policy_field(const std::vector<const prepared_limit*>& limits);
 std::string ratelimit_field(const std::vector<const prepared_limit*>& limits, const admission& a);
 
-// Per backend, this process's record of a vendor's throttle: until when
-// (system clock, µs) nothing is sent. Lock-free; read on every request.
-class throttle_board {
-public:
-    explicit throttle_board(std::size_t backends) : until_(backends) {}
-    // µs still to wait, or 0.
-    std::int64_t remaining(std::size_t backend, std::int64_t now_us) const
-    {
-        const auto until = until_[backend].load(std::memory_order_relaxed);
-        return until > now_us ? until - now_us : 0;
-    }
-    void hold(std::size_t backend, std::int64_t until_us)
-    {
-        auto& slot = until_[backend];
-        auto seen = slot.load(std::memory_order_relaxed);
-        while (seen < until_us && !slot.compare_exchange_weak(seen, until_us, std::memory_order_relaxed)) {
-        }
-    }
-
-private:
-    std::vector<std::atomic<std::int64_t>> until_;
-};
-
 // Now, in µs since the epoch (the local clock: used without Redis).
 inline std::int64_t now_us()
 {

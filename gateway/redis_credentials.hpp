@@ -39,7 +39,7 @@ private:
     std::string key_;
     std::string lock_key_;
     std::string lock_token_;  // this process's; one login at a time per process (login_gate)
-    const config::secret& encryption_key_;
+    const config::secret encryption_key_;  // a copy: the share outlives the configuration it came from
     redis_status& health_;
 };
 

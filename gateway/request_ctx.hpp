@@ -25,13 +25,18 @@ using header_parser = http::request_parser<http::empty_body>;
 
 struct request_ctx {
     request_ctx(worker& w, header_parser& p, const std::string& remote_ip)
-        : parser(p), log(w, p.get(), remote_ip, request_id_for(p.get()["X-Request-Id"])),
+        : rt(w.current()), parser(p), log(w, p.get(), remote_ip, request_id_for(p.get()["X-Request-Id"])),
           client_version(p.get().version()), client_keep_alive(p.get().keep_alive()),
           head_request(p.get().method() == http::verb::head), body_follows(!p.is_done())
     {
     }
     request_ctx(const request_ctx&) = delete;
     request_ctx& operator=(const request_ctx&) = delete;
+
+    // The configuration it started with, held to its end (a reload
+    // meanwhile changes what the next request sees, not this one).
+    std::shared_ptr<const runtime> rt;
+    const config::gateway_config& cfg() const { return *rt->cfg; }
 
     // 1 read: the client's request. Its head is rewritten in place for the
     // upstream (normalize); its body, when one follows, is still on the
@@ -52,8 +57,9 @@ struct request_ctx {
     const principal* who = nullptr;
     // 3 route
     route where;
-    std::size_t backend_index = 0;
-    const config::backend* backend = nullptr;
+    std::size_t backend_index = 0;               // in rt's backends
+    backend_state* state = nullptr;              // rt->backends[backend_index]
+    const config::backend* backend = nullptr;    // as rt's configuration has it
     adapters::adapter* adapter = nullptr;
     // 4 normalize: a list's dialect, and the client's own target (the
     // envelope's links are in the client's terms).

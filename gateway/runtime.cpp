@@ -3,6 +3,8 @@
 #include "config/values.hpp"
 #include "gateway/redis_credentials.hpp"
 
+#include <filesystem>
+
 #include <openssl/ssl.h>
 
 #include <stdexcept>
@@ -44,45 +46,174 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const config::server_tls& tl
 
 }  // namespace
 
-runtime::runtime(config::snapshot snapshot)
-    : cfg(std::move(snapshot)), auth(cfg->clients), admission(*cfg), access(cfg->access_log.path)
+namespace {
+
+void add(std::string& out, std::string_view name, std::string_view value)
 {
-    for (std::size_t i = 0; i < cfg->backends.size(); ++i) {
-        const auto& b = cfg->backends[i];
-        const auto* type = adapters::find_adapter_type(b.type);
-        if (!type)
-            throw std::runtime_error("backend '" + b.name + "': unknown type '" + b.type + "'");
-        adapters.push_back(type->make(b));
-        targets.push_back(std::make_unique<upstream_target>(b));
-        health.push_back(std::make_unique<backend_health>(b.retries, b.circuit_breaker, b.concurrency));
-        auxiliary_backends.push_back(nullptr);
-        auxiliary_targets.push_back(nullptr);
-        if (auto origin = adapters.back()->auxiliary_origin()) {
-            auto url = config::parse_upstream_url(*origin);
-            if (!url)
-                throw std::runtime_error("backend '" + b.name + "': its auxiliary origin: " + url.problem);
-            auto aux = std::make_unique<config::backend>();
-            aux->name = b.name + " (token endpoint)";
-            aux->type = "http";
-            aux->url = *url.value;
-            aux->base_url = *origin;
-            aux->timeouts = b.timeouts;
-            auxiliary_targets.back() = std::make_unique<upstream_target>(*aux);
-            auxiliary_backends.back() = std::move(aux);
-        }
-        backend_index.emplace(b.name, i);
-        if (!b.tls.verify && b.url.scheme == "https")
-            log::warn("upstream TLS verification is off", {{"backend", b.name}, {"base_url", b.base_url}});
+    out += name;
+    out += '=';
+    out += std::to_string(value.size());  // length-prefixed: no value can pass for two
+    out += ':';
+    out += value;
+    out += '\n';
+}
+
+void add(std::string& out, std::string_view name, long long value) { add(out, name, std::to_string(value)); }
+
+// A file's size and modification time: a CA bundle replaced under the same
+// name is another setting.
+std::string file_stamp(const std::string& path)
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    const auto time = std::filesystem::last_write_time(path, ec);
+    return ec ? std::string("?") : std::to_string(size) + "@" + std::to_string(time.time_since_epoch().count());
+}
+
+std::vector<std::atomic<std::int64_t>*> throttles_of(const std::vector<std::shared_ptr<backend_state>>& backends)
+{
+    std::vector<std::atomic<std::int64_t>*> out;
+    for (const auto& b : backends)
+        out.push_back(&b->throttled_until);
+    return out;
+}
+
+}  // namespace
+
+std::string backend_fingerprint(const config::backend& b, const config::gateway_config& gw)
+{
+    // Everything the adapter, the upstream target and the backend's health
+    // are made from. Not: query, idempotency, rate_limits (read per request
+    // from the running configuration).
+    std::string out;
+    add(out, "name", b.name);
+    add(out, "type", b.type);
+    add(out, "base_url", b.base_url);
+    add(out, "api_version", b.api_version);
+    for (const auto& [name, value] : b.headers)
+        add(out, "header." + name, value);
+    for (const auto& [name, s] : b.credentials)
+        add(out, "credentials." + name, s.value);
+    for (const auto& [name, s] : b.options)
+        add(out, "options." + name, s.value);
+    add(out, "tls.verify", b.tls.verify ? 1 : 0);
+    if (b.tls.ca_file)
+        add(out, "tls.ca_file", *b.tls.ca_file + " " + file_stamp(*b.tls.ca_file));
+    if (b.tls.pin_sha256)
+        add(out, "tls.pin_sha256", std::string(b.tls.pin_sha256->begin(), b.tls.pin_sha256->end()));
+    if (b.tls.server_name)
+        add(out, "tls.server_name", *b.tls.server_name);
+    add(out, "timeouts.connect", b.timeouts.connect.count());
+    add(out, "timeouts.request", b.timeouts.request.count());
+    add(out, "timeouts.idle", b.timeouts.idle.count());
+    add(out, "max_idle_connections", static_cast<long long>(b.max_idle_connections));
+    add(out, "retries.attempts", b.retries.attempts);
+    add(out, "retries.backoff_base", b.retries.backoff_base.count());
+    add(out, "retries.backoff_cap", b.retries.backoff_cap.count());
+    add(out, "retries.budget_percent", b.retries.budget_percent);
+    add(out, "retries.budget_min", b.retries.budget_min);
+    add(out, "circuit_breaker.failures", b.circuit_breaker.failures);
+    add(out, "circuit_breaker.open_for", b.circuit_breaker.open_for.count());
+    add(out, "circuit_breaker.open_max", b.circuit_breaker.open_max.count());
+    add(out, "concurrency.max_in_flight", b.concurrency.max_in_flight);
+    add(out, "concurrency.queue", b.concurrency.queue);
+    add(out, "concurrency.queue_wait", b.concurrency.queue_wait.count());
+    if (gw.redis) {
+        add(out, "redis.key_prefix", gw.redis->key_prefix);
+        add(out, "redis.encryption_key", gw.redis->encryption_key.reveal());
     }
-    // The fleet shares each backend's credential when Redis and an encryption
+    // Kept as a digest only: the string above holds secrets.
+    const auto digest = config::sha256(out);
+    return config::to_hex(digest);
+}
+
+process_state::process_state(const config::gateway_config& first) : access(first.access_log.path) {}
+
+backend_state::backend_state(const config::backend& b, const config::gateway_config& gw, process_state& process)
+    : cfg(b), fingerprint(backend_fingerprint(b, gw))
+{
+    const auto* type = adapters::find_adapter_type(cfg.type);
+    if (!type)
+        throw std::runtime_error("backend '" + cfg.name + "': unknown type '" + cfg.type + "'");
+    adapter = type->make(cfg);
+    target = std::make_unique<upstream_target>(cfg);
+    health = std::make_unique<backend_health>(cfg.retries, cfg.circuit_breaker, cfg.concurrency);
+    if (auto origin = adapter->auxiliary_origin()) {
+        auto url = config::parse_upstream_url(*origin);
+        if (!url)
+            throw std::runtime_error("backend '" + cfg.name + "': its auxiliary origin: " + url.problem);
+        auxiliary_backend = std::make_unique<config::backend>();
+        auxiliary_backend->name = cfg.name + " (token endpoint)";
+        auxiliary_backend->type = "http";
+        auxiliary_backend->url = *url.value;
+        auxiliary_backend->base_url = *origin;
+        auxiliary_backend->timeouts = cfg.timeouts;
+        auxiliary_target = std::make_unique<upstream_target>(*auxiliary_backend);
+    }
+    // The fleet shares the backend's credential when Redis and an encryption
     // key are configured (docs/scale-out.md).
-    if (cfg->redis && !cfg->redis->encryption_key.empty())
-        for (std::size_t i = 0; i < cfg->backends.size(); ++i)
-            adapters[i]->share_credentials(std::make_shared<redis_credential_share>(
-                credential_key(cfg->backends[i], cfg->redis->key_prefix), cfg->redis->encryption_key,
-                admission.redis_health()));
+    if (gw.redis && !gw.redis->encryption_key.empty())
+        adapter->share_credentials(std::make_shared<redis_credential_share>(
+            credential_key(cfg, gw.redis->key_prefix), gw.redis->encryption_key, process.redis_health));
+    if (!cfg.tls.verify && cfg.url.scheme == "https")
+        log::warn("upstream TLS verification is off", {{"backend", cfg.name}, {"base_url", cfg.base_url}});
+}
+
+namespace {
+
+std::vector<std::shared_ptr<backend_state>> backends_for(const config::gateway_config& cfg, process_state& process,
+                                                         const runtime* previous)
+{
+    std::vector<std::shared_ptr<backend_state>> out;
+    for (const auto& b : cfg.backends) {
+        std::shared_ptr<backend_state> kept;
+        if (previous)
+            if (const auto* i = previous->find_backend(b.name))
+                if (previous->backends[*i]->fingerprint == backend_fingerprint(b, cfg))
+                    kept = previous->backends[*i];
+        out.push_back(kept ? kept : std::make_shared<backend_state>(b, cfg, process));
+    }
+    return out;
+}
+
+}  // namespace
+
+runtime::runtime(config::snapshot snapshot, std::shared_ptr<process_state> p, std::uint64_t gen,
+                 const runtime* previous)
+    : cfg(std::move(snapshot)), process(std::move(p)), generation(gen), auth(cfg->clients, gen),
+      backends(backends_for(*cfg, *process, previous)),
+      admission(*cfg, process->limits_local, process->limits_fallback, process->redis_health, throttles_of(backends))
+{
+    for (std::size_t i = 0; i < backends.size(); ++i)
+        backend_index.emplace(backends[i]->cfg.name, i);
     for (const auto& l : cfg->listeners)
         listener_tls.push_back(l.tls ? make_server_tls(*l.tls) : nullptr);
+}
+
+std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next)
+{
+    if (running.listeners.size() != next.listeners.size())
+        return "listen: the number of listeners changed";
+    for (std::size_t i = 0; i < running.listeners.size(); ++i) {
+        const auto& a = running.listeners[i];
+        const auto& b = next.listeners[i];
+        if (a.address != b.address || a.port != b.port || a.tls.has_value() != b.tls.has_value())
+            return "listen[" + std::to_string(i) + "]: its address, port or TLS on/off changed";
+    }
+    const auto& a = running.admin;
+    const auto& b = next.admin;
+    if (a.enabled != b.enabled || a.address != b.address || a.port != b.port)
+        return "admin: the admin listener changed";
+    if (running.threads != next.threads)
+        return "threads changed";
+    if (running.access_log.path != next.access_log.path)
+        return "access_log.path changed";
+    const auto& ra = running.redis;
+    const auto& rb = next.redis;
+    if (ra.has_value() != rb.has_value() ||
+        (ra && (ra->address != rb->address || ra->port != rb->port || ra->timeout != rb->timeout)))
+        return "redis: its address, port or timeout changed";
+    return std::nullopt;
 }
 
 }  // namespace bg

@@ -1,6 +1,15 @@
-// What every thread shares, read-only, for one configuration: the snapshot,
-// the client keys, one adapter and one upstream target per backend, the
-// listeners' TLS contexts and the access log.
+// What every thread shares, in three lifetimes (docs/operations.md, reload):
+//
+//   process_state   the process's: the access log, the Redis status, the
+//                   local rate-limit state, the in-process Idempotency-Key
+//                   records. Outlives every configuration.
+//   backend_state   one backend as configured: its adapter (credentials,
+//                   sessions), upstream target, health (breaker, concurrency
+//                   limit), vendor throttle. Kept across a reload that leaves
+//                   the backend's settings as they were (its fingerprint).
+//   runtime         one configuration: the snapshot, the client keys, the
+//                   backends, the listeners' TLS contexts, the rate limits.
+//                   A request holds the runtime it started with to its end.
 #pragma once
 
 #include "adapters/adapter.hpp"
@@ -22,33 +31,75 @@
 
 namespace bg {
 
+struct process_state {
+    explicit process_state(const config::gateway_config& first);
+
+    log::access_sink access;  // its path is read at start (a reload that changes it is refused)
+    redis_status redis_health;
+    local_limiter limits_local;     // the rate limits without Redis
+    local_limiter limits_fallback;  // ... while Redis is unreachable
+    memory_idempotency_store idempotency;
+    // Reloads (docs/operations.md).
+    std::atomic<std::uint64_t> reloads_succeeded{0};
+    std::atomic<std::uint64_t> reloads_failed{0};
+    std::atomic<std::int64_t> last_reload_ok{1};  // 1: the last reload (or the start) succeeded
+};
+
+struct backend_state {
+    // Builds the adapter and the upstream target for `b` (a copy is kept:
+    // the adapter refers to it). Throws at start-up or reload.
+    backend_state(const config::backend& b, const config::gateway_config& gw, process_state& process);
+    backend_state(const backend_state&) = delete;
+    backend_state& operator=(const backend_state&) = delete;
+
+    const config::backend cfg;
+    const std::string fingerprint;  // of every setting that shapes it (backend_fingerprint)
+    std::unique_ptr<adapters::adapter> adapter;
+    std::unique_ptr<upstream_target> target;
+    std::unique_ptr<backend_health> health;
+    // The adapter's auxiliary origin (a token endpoint), or null: its own
+    // backend (the URL, TLS verified with the system's trust store, the
+    // backend's timeouts) and target.
+    std::unique_ptr<config::backend> auxiliary_backend;
+    std::unique_ptr<upstream_target> auxiliary_target;
+    // A vendor's 429 Retry-After: nothing is sent before this (µs since the epoch).
+    std::atomic<std::int64_t> throttled_until{0};
+};
+
+// What makes a backend_state: its settings, and the gateway's that shape it
+// (Redis's key prefix and encryption key). Equal fingerprints: the same state.
+std::string backend_fingerprint(const config::backend& b, const config::gateway_config& gw);
+
 struct runtime {
-    explicit runtime(config::snapshot snapshot);  // throws at start-up (TLS files, access log)
+    // Throws at start-up or reload (TLS files, an adapter's own checks).
+    // `previous`: the configuration it replaces, whose backend states are
+    // kept where their fingerprint is unchanged.
+    runtime(config::snapshot snapshot, std::shared_ptr<process_state> process, std::uint64_t generation,
+            const runtime* previous = nullptr);
 
     config::snapshot cfg;
+    std::shared_ptr<process_state> process;
+    std::uint64_t generation;  // 1 at start, one more per successful reload
     client_auth auth;
-    mutable admission_control admission;  // rate limits and vendor throttles (shared, thread-safe)
-    std::vector<std::unique_ptr<adapters::adapter>> adapters;  // by backend index
-    std::vector<std::unique_ptr<upstream_target>> targets;     // by backend index
-    std::vector<std::unique_ptr<backend_health>> health;       // by backend index: retry budget, breaker
-    // The process's own idempotency records (without Redis; a worker's
-    // idempotency() is Redis's when it is configured).
-    std::unique_ptr<idempotency_store> idempotency = std::make_unique<memory_idempotency_store>();
-    // The adapters' auxiliary origins (token endpoints), by backend index;
-    // null when the adapter has none. Each has a backend of its own (its URL,
-    // TLS verified with the system's trust store, the backend's timeouts).
-    std::vector<std::unique_ptr<config::backend>> auxiliary_backends;
-    std::vector<std::unique_ptr<upstream_target>> auxiliary_targets;
+    std::vector<std::shared_ptr<backend_state>> backends;  // by backend index (the configuration's order)
     std::unordered_map<std::string_view, std::size_t> backend_index;
     std::vector<std::unique_ptr<asio::ssl::context>> listener_tls;  // by listener index; null: plain
-    log::access_sink access;
+    mutable admission_control admission;  // rate limits and vendor throttles (shared, thread-safe)
 
     const std::size_t* find_backend(std::string_view name) const
     {
         auto it = backend_index.find(name);
         return it == backend_index.end() ? nullptr : &it->second;
     }
+    backend_state& backend(std::size_t i) const { return *backends[i]; }
+    adapters::adapter& adapter(std::size_t i) const { return *backends[i]->adapter; }
+    backend_health& health(std::size_t i) const { return *backends[i]->health; }
+    log::access_sink& access() const { return process->access; }
 };
+
+// A configuration's change that a reload cannot apply (listeners, admin
+// listener, threads, Redis, the access log's path), named; nullopt: none.
+std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next);
 
 // Counters one thread updates and the admin listener reads (relaxed atomics:
 // each is a count, no ordering between them is promised).

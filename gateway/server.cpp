@@ -4,6 +4,7 @@
 #include "gateway/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/json/array.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sys/socket.h>
+
+#include <algorithm>
 
 namespace bg {
 namespace {
@@ -48,7 +51,8 @@ unsigned thread_count(unsigned configured)
 
 }  // namespace
 
-server::server(std::shared_ptr<const runtime> rt) : rt_(std::move(rt))
+server::server(std::shared_ptr<const runtime> rt, loader reload_from)
+    : rt_(std::move(rt)), reload_from_(std::move(reload_from))
 {
     const auto n = thread_count(rt_->cfg->threads);
     for (unsigned i = 0; i < n; ++i)
@@ -63,6 +67,14 @@ server::~server()
         shutdown();
         wait();
     }
+    if (reload_thread_.joinable())
+        reload_thread_.join();
+}
+
+std::shared_ptr<const runtime> server::current() const
+{
+    std::lock_guard lock(rt_mutex_);
+    return rt_;
 }
 
 void server::bind_all()
@@ -96,13 +108,12 @@ void server::start()
     const auto& cfg = *rt_->cfg;
     for (std::size_t w = 0; w < workers_.size(); ++w)
         for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
-            asio::co_spawn(workers_[w]->io(),
-                           accept_loop(*workers_[w], *acceptors_[w][l], rt_->listener_tls[l].get(), l),
-                           asio::detached);
+            asio::co_spawn(workers_[w]->io(), accept_loop(*workers_[w], *acceptors_[w][l], l), asio::detached);
     if (admin_acceptor_)
         asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
-    if (rt_->access.enabled())
+    if (rt_->access().enabled())
         asio::co_spawn(workers_[0]->io(), flush_access_log(), asio::detached);
+    asio::co_spawn(workers_[0]->io(), retire_loop(), asio::detached);
     const auto ports = listener_ports();
     for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
         log::info("listening", {{"address", cfg.listeners[l].address},
@@ -118,11 +129,10 @@ void server::start()
         });
 }
 
-awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls,
-                                    std::size_t listener)
+awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, std::size_t listener)
 {
-    const auto max = w.cfg().limits.max_connections;
     for (;;) {
+        const auto max = w.cfg().limits.max_connections;
         // At the connection limit, stop accepting: new connections wait in
         // the kernel's backlog rather than being refused (as HAProxy's maxconn).
         while (open_connections_.load(std::memory_order_relaxed) >= max && acceptor.is_open())
@@ -136,8 +146,11 @@ awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, asio::ss
             co_await sleep_for(std::chrono::milliseconds(50));
             continue;
         }
+        // The listener's TLS context of the configuration running now: a
+        // reload that rotated the certificate serves it from the next handshake.
         const auto& l = w.cfg().listeners[listener];
-        start_session(w, std::move(socket), tls, l.tls && l.tls->hsts ? &*l.tls->hsts : nullptr);
+        start_session(w, std::move(socket), w.rt().listener_tls[listener].get(),
+                      l.tls && l.tls->hsts ? *l.tls->hsts : std::string());
     }
 }
 
@@ -186,19 +199,20 @@ awaitable<void> server::flush_access_log()
 {
     for (;;) {
         co_await sleep_for(std::chrono::seconds(1));
-        rt_->access.flush();
+        rt_->access().flush();
     }
 }
 
 awaitable<void> server::drain_then_stop()
 {
     // 1: unready but serving, while load balancers notice /readyz.
-    const auto unready_until = std::chrono::steady_clock::now() + rt_->cfg->drain_delay;
+    const auto rt = current();
+    const auto unready_until = std::chrono::steady_clock::now() + rt->cfg->drain_delay;
     while (std::chrono::steady_clock::now() < unready_until && !forced_)
         co_await sleep_for(std::chrono::milliseconds(10));
     // 2: no new connections; requests in flight finish within the grace.
     stop_accepting();
-    const auto deadline = std::chrono::steady_clock::now() + rt_->cfg->shutdown_grace;
+    const auto deadline = std::chrono::steady_clock::now() + rt->cfg->shutdown_grace;
     while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline && !forced_)
         co_await sleep_for(std::chrono::milliseconds(10));
     if (open_connections_.load() > 0) {
@@ -208,10 +222,18 @@ awaitable<void> server::drain_then_stop()
         for (int i = 0; i < 200 && open_connections_.load() > 0; ++i)
             co_await sleep_for(std::chrono::milliseconds(10));
     }
-    // Sessions and tokens upstream end with us (adapters' logout()).
-    for (std::size_t b = 0; b < rt_->adapters.size(); ++b) {
-        auto client = workers_[0]->client_for(b);
-        co_await rt_->adapters[b]->logout(client);
+    // Sessions and tokens upstream end with us (adapters' logout()): the
+    // running configuration's backends, and those a reload retired that
+    // were not logged out yet.
+    std::vector<std::shared_ptr<backend_state>> ending = rt->backends;
+    {
+        std::lock_guard lock(retired_mutex_);
+        ending.insert(ending.end(), retired_.begin(), retired_.end());
+        retired_.clear();
+    }
+    for (const auto& b : ending) {
+        auto client = workers_[0]->client_for(*b);
+        co_await b->adapter->logout(client);
     }
     if (admin_acceptor_) {
         boost::system::error_code ignored;
@@ -221,7 +243,7 @@ awaitable<void> server::drain_then_stop()
     for (auto& w : workers_)
         asio::post(w->io(), [&wk = *w] { wk.close_redis(); });
     co_await sleep_for(std::chrono::milliseconds(10));
-    rt_->access.flush();
+    rt->access().flush();
     log::info("stopped");
     for (auto& w : workers_)
         w->io().stop();
@@ -237,6 +259,148 @@ void server::wait()
     threads_.clear();
 }
 
+void server::reload(std::function<void(const reload_result&)> done)
+{
+    if (reloading_.exchange(true)) {
+        reload_result busy;
+        busy.busy = true;
+        busy.error = "a reload is running; try again when it has finished";
+        busy.generation = current()->generation;
+        if (done)
+            done(busy);
+        return;
+    }
+    // The previous reload's thread has finished (reloading_ was false).
+    if (reload_thread_.joinable())
+        reload_thread_.join();
+    reload_thread_ = std::thread([this, done = std::move(done)] {
+        const auto result = reload_now();
+        reloading_ = false;
+        if (done)
+            done(result);
+    });
+}
+
+// On the reload thread: read and check the file, build the new runtime
+// (adapters, TLS contexts: file reads, never on an event loop), publish it.
+reload_result server::reload_now()
+{
+    reload_result r;
+    const auto running = current();
+    auto& process = *running->process;
+    r.generation = running->generation;
+    std::shared_ptr<const runtime> next;
+    try {
+        if (!reload_from_)
+            throw std::runtime_error("this server has no configuration file to read again");
+        auto cfg = std::make_shared<const config::gateway_config>(reload_from_());
+        if (auto why = needs_restart(*running->cfg, *cfg))
+            throw std::runtime_error(cfg->source_file + ": " + *why + "; that takes a restart (nothing was changed)");
+        next = std::make_shared<const runtime>(cfg, running->process, running->generation + 1, running.get());
+    } catch (const std::exception& e) {
+        r.error = e.what();
+        process.reloads_failed.fetch_add(1);
+        process.last_reload_ok = 0;
+        log::error("reload failed: the running configuration stays", {{"error", r.error},
+                                                                       {"generation", running->generation}});
+        return r;
+    }
+    for (const auto& b : next->backends) {
+        const auto* i = running->find_backend(b->cfg.name);
+        (i && running->backends[*i] == b ? r.kept : r.started).push_back(b->cfg.name);
+    }
+    std::vector<std::shared_ptr<backend_state>> retired;
+    for (const auto& b : running->backends)
+        if (std::find(next->backends.begin(), next->backends.end(), b) == next->backends.end()) {
+            retired.push_back(b);
+            r.retired.push_back(b->cfg.name);
+        }
+    {
+        std::lock_guard lock(retired_mutex_);
+        retired_.insert(retired_.end(), retired.begin(), retired.end());
+    }
+    {
+        std::lock_guard lock(rt_mutex_);
+        rt_ = next;
+    }
+    for (auto& w : workers_)
+        asio::post(w->io(), [&wk = *w, next] { wk.install(next); });
+    r.ok = true;
+    r.generation = next->generation;
+    process.reloads_succeeded.fetch_add(1);
+    process.last_reload_ok = 1;
+    auto names = [](const std::vector<std::string>& v) {
+        boost::json::array a;
+        for (const auto& n : v)
+            a.emplace_back(n);
+        return a;
+    };
+    log::info("reloaded", {{"generation", r.generation},
+                           {"file", next->cfg->source_file},
+                           {"backends_kept", names(r.kept)},
+                           {"backends_started", names(r.started)},
+                           {"backends_retired", names(r.retired)}});
+    return r;
+}
+
+awaitable<reload_result> server::reload_awaited()
+{
+    struct waiting {
+        explicit waiting(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+        asio::steady_timer timer;
+        reload_result result;
+    };
+    const auto ex = co_await asio::this_coro::executor;
+    auto w = std::make_shared<waiting>(ex);
+    reload([w, ex](const reload_result& r) {
+        asio::post(ex, [w, r] {
+            w->result = r;
+            w->timer.cancel();
+        });
+    });
+    co_await w->timer.async_wait(use_tuple);
+    co_return w->result;
+}
+
+// A backend state no configuration holds any more is held by the retired
+// list alone once the last request that used it has finished (requests hold
+// their runtime, which holds its backends): then its sessions end and every
+// worker closes its pools.
+awaitable<void> server::retire_loop()
+{
+    for (;;) {
+        co_await sleep_for(std::chrono::milliseconds(200));
+        if (stopping_)
+            co_return;  // the shutdown logs them out
+        std::vector<std::shared_ptr<backend_state>> unused;
+        {
+            std::lock_guard lock(retired_mutex_);
+            for (auto it = retired_.begin(); it != retired_.end();)
+                if (it->use_count() == 1) {
+                    unused.push_back(std::move(*it));
+                    it = retired_.erase(it);
+                } else {
+                    ++it;
+                }
+        }
+        for (auto& b : unused)
+            asio::co_spawn(workers_[0]->io(), retire(std::move(b)), asio::detached);
+    }
+}
+
+awaitable<void> server::retire(std::shared_ptr<backend_state> b)
+{
+    {
+        auto client = workers_[0]->client_for(*b);
+        co_await b->adapter->logout(client);
+    }
+    log::info("backend retired: its sessions ended, its connections closed", {{"backend", b->cfg.name}});
+    // Each worker closes its own pools (on its own loop); the state goes
+    // with the last of them.
+    for (auto& w : workers_)
+        asio::post(w->io(), [&wk = *w, b] { wk.forget(b.get()); });
+}
+
 std::string server::metrics_text() const
 {
     auto sum = [&](auto member) {
@@ -246,9 +410,10 @@ std::string server::metrics_text() const
         return total;
     };
     std::string out;
+    // `first`: the first series of its family (HELP and TYPE come once).
     auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value,
-                      const std::string& labels = {}) {
-        if (labels.empty() || labels.find("1xx") != std::string::npos) {
+                      const std::string& labels = {}, bool first = true) {
+        if (first) {
             out += "# HELP "; out += name; out += ' '; out += help; out += '\n';
             out += "# TYPE "; out += name; out += ' '; out += type; out += '\n';
         }
@@ -267,7 +432,7 @@ std::string server::metrics_text() const
         for (const auto& w : workers_)
             total += w->stats().responses_by_class[c].load(std::memory_order_relaxed);
         metric("gateway_responses_total", "counter", "Responses sent, by status class.", total,
-               "class=\"" + std::to_string(c) + "xx\"");
+               "class=\"" + std::to_string(c) + "xx\"", c == 1);
     }
     metric("gateway_upstream_errors_total", "counter", "Failed exchanges with upstreams.",
            sum(&metrics::upstream_errors));
@@ -281,8 +446,18 @@ std::string server::metrics_text() const
     metric("gateway_outcomes_unknown_total", "counter",
            "Requests answered 502 outcome-unknown: sent whole, the answer lost (a job may have started).",
            sum(&metrics::outcomes_unknown));
-    metric("gateway_idempotency_records", "gauge", "Idempotency-Key records held.", rt_->idempotency->size());
-    const auto& control = rt_->admission;
+    const auto rt = current();
+    metric("gateway_idempotency_records", "gauge", "Idempotency-Key records held.", rt->process->idempotency.size());
+    metric("gateway_config_generation", "gauge", "The running configuration: 1 at start, one more per reload.",
+           rt->generation);
+    metric("gateway_config_reloads_total", "counter", "Configuration reloads, by result.",
+           rt->process->reloads_succeeded.load(), "result=\"success\"");
+    metric("gateway_config_reloads_total", "counter", "Configuration reloads, by result.",
+           rt->process->reloads_failed.load(), "result=\"failure\"", false);
+    metric("gateway_config_last_reload_successful", "gauge",
+           "Whether the last reload succeeded (1) or failed (0: the previous configuration still runs).",
+           static_cast<std::uint64_t>(rt->process->last_reload_ok.load()));
+    const auto& control = rt->admission;
     metric("gateway_rate_limited_total", "counter", "Requests refused by a rate limit (429 rate-limited).",
            control.limited());
     metric("gateway_upstream_throttled_total", "counter",
@@ -291,7 +466,7 @@ std::string server::metrics_text() const
     metric("gateway_rate_limit_fallbacks_total", "counter",
            "Rate-limit decisions made by this replica alone (limit / replicas_hint): Redis could not be reached.",
            control.fallback_decisions());
-    if (rt_->cfg->redis) {
+    if (rt->cfg->redis) {
         metric("gateway_redis_up", "gauge", "Whether the last call to Redis succeeded (1) or not (0).",
                control.redis_health().reachable() ? 1 : 0);
         metric("gateway_redis_errors_total", "counter", "Redis calls that failed (unreachable, timed out, refused).",
@@ -300,14 +475,13 @@ std::string server::metrics_text() const
     metric("gateway_request_bytes_total", "counter", "Request body bytes received.", sum(&metrics::bytes_in));
     metric("gateway_response_bytes_total", "counter", "Response body bytes sent.", sum(&metrics::bytes_out));
     // Per backend (docs/resilience.md): one family at a time, every backend in it.
-    const auto& backends = rt_->cfg->backends;
     auto per_backend = [&](const char* name, const char* type, const char* help, auto value) {
         out += "# HELP "; out += name; out += ' '; out += help; out += '\n';
         out += "# TYPE "; out += name; out += ' '; out += type; out += '\n';
-        for (std::size_t i = 0; i < backends.size(); ++i) {
+        for (const auto& b : rt->backends) {
             out += name;
-            out += "{backend=\"" + backends[i].name + "\"} ";  // names are [A-Za-z0-9._-]: no escaping
-            out += std::to_string(value(*rt_->health[i])) + '\n';
+            out += "{backend=\"" + b->cfg.name + "\"} ";  // names are [A-Za-z0-9._-]: no escaping
+            out += std::to_string(value(*b->health)) + '\n';
         }
     };
     per_backend("gateway_backend_requests_in_flight", "gauge", "Requests to the backend being handled.",

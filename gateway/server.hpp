@@ -14,15 +14,29 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 namespace bg {
 
+// The outcome of a reload (docs/operations.md).
+struct reload_result {
+    bool ok = false;
+    bool busy = false;            // another reload was running: nothing done
+    std::string error;            // what was wrong (with the YAML's path and line)
+    std::uint64_t generation = 0; // the configuration now running
+    std::vector<std::string> kept, started, retired;  // backends: as they were, new or changed, removed or replaced
+};
+
 class server {
 public:
+    // Reads and checks a configuration (off the event loops, at each reload):
+    // the running file, as --check-config does. Throws config::error.
+    using loader = std::function<config::gateway_config()>;
+
     // Binds every listener now, so that a port in use fails at start-up.
-    explicit server(std::shared_ptr<const runtime> rt);
+    explicit server(std::shared_ptr<const runtime> rt, loader reload_from = {});
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -31,6 +45,15 @@ public:
     // Thread-safe; returns at once. A second call ends at once: no drain
     // delay, no grace period.
     void shutdown();
+    // Reads the configuration again on a thread of its own and, when it is
+    // valid, runs it: requests in flight finish on the configuration they
+    // started with, new ones take the new one. `done` is called on that
+    // thread with the outcome. Thread-safe; one at a time.
+    void reload(std::function<void(const reload_result&)> done = {});
+    // The same, awaited (POST /-/reload).
+    awaitable<reload_result> reload_awaited();
+    // The configuration new requests take.
+    std::shared_ptr<const runtime> current() const;
     // Blocks until every thread has ended.
     void wait();
     // Called once, on some thread, when the server has fully stopped.
@@ -47,14 +70,25 @@ public:
     std::string metrics_text() const;
 
 private:
-    awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, asio::ssl::context* tls, std::size_t listener);
+    awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, std::size_t listener);
+    reload_result reload_now();
+    // Backends no configuration uses any more: logged out and their pools
+    // closed once no request holds them (a periodic look on worker 0).
+    awaitable<void> retire_loop();
+    awaitable<void> retire(std::shared_ptr<backend_state> b);
     awaitable<void> admin_accept_loop();
     awaitable<void> drain_then_stop();
     void stop_accepting();
     awaitable<void> flush_access_log();
     void bind_all();
 
-    std::shared_ptr<const runtime> rt_;
+    mutable std::mutex rt_mutex_;
+    std::shared_ptr<const runtime> rt_;  // the current configuration (rt_mutex_)
+    loader reload_from_;
+    std::atomic<bool> reloading_{false};
+    std::thread reload_thread_;
+    std::mutex retired_mutex_;
+    std::vector<std::shared_ptr<backend_state>> retired_;
     std::atomic<std::size_t> open_connections_{0};
     std::vector<std::unique_ptr<worker>> workers_;
     // acceptors_[worker][listener]

@@ -8,6 +8,18 @@
 
 namespace bg {
 
+namespace {
+
+// Moves `slot` on to `until` unless it holds a later time already.
+void hold(std::atomic<std::int64_t>& slot, std::int64_t until)
+{
+    auto seen = slot.load(std::memory_order_relaxed);
+    while (seen < until && !slot.compare_exchange_weak(seen, until, std::memory_order_relaxed)) {
+    }
+}
+
+}  // namespace
+
 void redis_status::succeeded()
 {
     if (!reachable_.exchange(true, std::memory_order_relaxed))
@@ -23,8 +35,10 @@ void redis_status::failed(std::string_view what, const gateway_error& why)
                   {{"call", std::string(what)}, {"error", why.detail}});
 }
 
-admission_control::admission_control(const config::gateway_config& cfg)
-    : backends_(cfg.backends.size()), shared_(cfg.redis.has_value()), throttle_(cfg.backends.size())
+admission_control::admission_control(const config::gateway_config& cfg, local_limiter& local, local_limiter& fallback,
+                                     redis_status& health, std::vector<std::atomic<std::int64_t>*> throttles)
+    : backends_(cfg.backends.size()), shared_(cfg.redis.has_value()), local_(local), fallback_(fallback),
+      throttles_(std::move(throttles)), redis_health_(health)
 {
     const std::string prefix = cfg.redis ? cfg.redis->key_prefix : "";
     const unsigned divisor = cfg.redis ? cfg.redis->replicas_hint : 1;
@@ -75,7 +89,8 @@ boost::asio::awaitable<admission> admission_control::admit(redis::connection* re
 {
     const auto& p = plan_for(client, backend);
     const auto now = now_us();
-    if (const auto wait = throttle_.remaining(backend, now); wait > 0) {
+    const auto until = throttles_[backend]->load(std::memory_order_relaxed);
+    if (const auto wait = until > now ? until - now : 0; wait > 0) {
         admission a;
         a.what = admission::verdict::throttled;
         a.wait_us = wait;
@@ -99,7 +114,7 @@ boost::asio::awaitable<admission> admission_control::admit(redis::connection* re
     if (decided) {
         redis_health_.succeeded();
         if (decided->what == admission::verdict::throttled)
-            throttle_.hold(backend, now + decided->wait_us);  // this process need not ask again meanwhile
+            hold(*throttles_[backend], now + decided->wait_us);  // this process need not ask again meanwhile
         co_return std::move(*decided);
     }
     fallbacks_.fetch_add(1, std::memory_order_relaxed);
@@ -138,7 +153,7 @@ void admission_control::vendor_throttled(redis::connection* redis, std::size_t b
 {
     if (ms <= 0)
         return;
-    throttle_.hold(backend, now_us() + ms * 1000);
+    hold(*throttles_[backend], now_us() + ms * 1000);
     if (shared_ && redis)
         boost::asio::co_spawn(redis->executor(),
                               share_throttle(redis->shared_from_this(), redis_health_, throttle_keys_[backend], ms),

@@ -35,7 +35,10 @@ private:
 
 class admission_control {
 public:
-    explicit admission_control(const config::gateway_config& cfg);
+    // `local`, `fallback`, `health`: the process's (they outlive a reload);
+    // `throttles`: each backend's throttle time, by backend index.
+    admission_control(const config::gateway_config& cfg, local_limiter& local, local_limiter& fallback,
+                      redis_status& health, std::vector<std::atomic<std::int64_t>*> throttles);
 
     // Whether any request needs a decision beyond the local throttle check
     // (a limit is configured, or Redis holds the fleet's throttles).
@@ -46,7 +49,14 @@ public:
     // falling back to this process at limit ÷ replicas_hint when it fails.
     boost::asio::awaitable<admission> admit(redis::connection* redis, std::size_t client, std::size_t backend);
     // The local throttle alone (no limits, no Redis): µs to wait, or 0.
-    std::int64_t throttled(std::size_t backend) const { return throttle_.remaining(backend, now_us()); }
+    std::int64_t throttled(std::size_t backend) const
+    {
+        const auto until = throttles_[backend]->load(std::memory_order_relaxed);
+        if (until == 0)
+            return 0;  // (no clock reading when no vendor ever throttled it)
+        const auto now = now_us();
+        return until > now ? until - now : 0;
+    }
 
     // The limits that applied to a request (for its 429's header fields):
     // the shared ones, or the fallback's when `fallback`.
@@ -59,10 +69,10 @@ public:
     redis_status& redis_health() { return redis_health_; }
     const redis_status& redis_health() const { return redis_health_; }
 
-    // For /metrics.
-    std::uint64_t limited() const { return limited_.load(std::memory_order_relaxed); }
-    std::uint64_t throttled_refusals() const { return throttled_.load(std::memory_order_relaxed); }
-    std::uint64_t fallback_decisions() const { return fallbacks_.load(std::memory_order_relaxed); }
+    // For /metrics (the process's counts: they go on across reloads).
+    static std::uint64_t limited() { return limited_.load(std::memory_order_relaxed); }
+    static std::uint64_t throttled_refusals() { return throttled_.load(std::memory_order_relaxed); }
+    static std::uint64_t fallback_decisions() { return fallbacks_.load(std::memory_order_relaxed); }
     void count(const admission& a);
 
 private:
@@ -83,11 +93,11 @@ private:
     std::vector<plan> plans_;                 // by client × backend
     bool shared_ = false;                     // Redis configured
     bool active_ = false;
-    local_limiter local_;     // the limits, without Redis
-    local_limiter fallback_;  // the limits ÷ replicas_hint, while Redis fails
-    throttle_board throttle_;
-    redis_status redis_health_;
-    std::atomic<std::uint64_t> limited_{0}, throttled_{0}, fallbacks_{0};
+    local_limiter& local_;     // the limits, without Redis
+    local_limiter& fallback_;  // the limits ÷ replicas_hint, while Redis fails
+    std::vector<std::atomic<std::int64_t>*> throttles_;
+    redis_status& redis_health_;
+    static inline std::atomic<std::uint64_t> limited_{0}, throttled_{0}, fallbacks_{0};
 };
 
 // The settings of a per-loop Redis connection, from the configuration.

@@ -186,8 +186,10 @@ void upstream_pool::schedule_sweep()
         return;
     sweep_scheduled_ = true;
     sweep_timer_.expires_after(surplus_linger);
-    sweep_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec)
+    // (A wait already completed cannot be cancelled: its handler may run
+    // after the pool is gone, which `alive` tells.)
+    sweep_timer_.async_wait([this, alive = std::weak_ptr<void>(alive_)](boost::system::error_code ec) {
+        if (ec || alive.expired())
             return;  // the pool is going away
         sweep_scheduled_ = false;
         // (The coarse clock may lag the timer by a tick: what was released a

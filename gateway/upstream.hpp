@@ -132,6 +132,7 @@ private:
     std::deque<connection_ptr> idle_;
     asio::steady_timer sweep_timer_;
     bool sweep_scheduled_ = false;
+    std::shared_ptr<void> alive_ = std::make_shared<char>();  // expires with the pool (a retired backend's)
 };
 
 }  // namespace bg

@@ -7,17 +7,36 @@ namespace bg {
 worker::worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open_connections)
     : rt_(std::move(rt)), open_connections_(open_connections)
 {
-    for (const auto& t : rt_->targets)
-        pools_.push_back(std::make_unique<upstream_pool>(io_.get_executor(), *t));
-    for (const auto& t : rt_->auxiliary_targets)
-        auxiliary_pools_.push_back(t ? std::make_unique<upstream_pool>(io_.get_executor(), *t) : nullptr);
-    idempotency_ = rt_->idempotency.get();
+    idempotency_ = &rt_->process->idempotency;
+    // (Redis's address cannot change on a reload: needs_restart.)
     if (const auto& r = rt_->cfg->redis) {
         redis_ = std::make_shared<redis::connection>(io_.get_executor(), redis_settings_of(*r));
         redis_idempotency_ = std::make_unique<redis_idempotency_store>(*redis_, r->key_prefix,
-                                                                         rt_->admission.redis_health());
+                                                                         rt_->process->redis_health);
         idempotency_ = redis_idempotency_.get();
     }
+}
+
+worker::backend_pools worker::make_pools(const backend_state& b)
+{
+    backend_pools p;
+    p.main = std::make_unique<upstream_pool>(io_.get_executor(), *b.target);
+    if (b.auxiliary_target)
+        p.auxiliary = std::make_unique<upstream_pool>(io_.get_executor(), *b.auxiliary_target);
+    return p;
+}
+
+void worker::forget(const backend_state* b)
+{
+    if (last_pools_.first == b)
+        last_pools_ = {nullptr, nullptr};
+    auto it = pools_.find(b);
+    if (it == pools_.end())
+        return;
+    it->second.main->close_idle();
+    if (it->second.auxiliary)
+        it->second.auxiliary->close_idle();
+    pools_.erase(it);
 }
 
 void worker::close_redis()
@@ -58,11 +77,11 @@ void worker::start_draining()
 
 void worker::close_idle_pools()
 {
-    for (auto& p : pools_)
-        p->close_idle();
-    for (auto& p : auxiliary_pools_)
-        if (p)
-            p->close_idle();
+    for (auto& [state, p] : pools_) {
+        p.main->close_idle();
+        if (p.auxiliary)
+            p.auxiliary->close_idle();
+    }
 }
 
 void worker::close_all()

@@ -21,16 +21,26 @@ public:
     worker(std::shared_ptr<const runtime> rt, std::atomic<std::size_t>& open_connections);
 
     asio::io_context& io() { return io_; }
+    // The configuration new requests start with (a request keeps its own,
+    // request_ctx::rt, to its end). Read and replaced on this loop only.
     const runtime& rt() const { return *rt_; }
+    const std::shared_ptr<const runtime>& current() const { return rt_; }
+    void install(std::shared_ptr<const runtime> rt) { rt_ = std::move(rt); }
     const config::gateway_config& cfg() const { return *rt_->cfg; }
-    upstream_pool& pool(std::size_t backend) { return *pools_[backend]; }
-    // The pool of the backend's auxiliary origin (its adapter's token endpoint), or null.
-    upstream_pool* auxiliary_pool(std::size_t backend) { return auxiliary_pools_[backend].get(); }
+    log::access_sink& access() const { return rt_->process->access; }
+
+    // This loop's connection pool to a backend (made at its first use), and
+    // to its adapter's auxiliary origin (its token endpoint), or null.
+    upstream_pool& pool(const backend_state& b) { return *pools_for(b).main; }
+    upstream_pool* auxiliary_pool(const backend_state& b) { return pools_for(b).auxiliary.get(); }
     // An upstream_client for the backend's adapter (and its auxiliary origin).
-    pool_client client_for(std::size_t backend, bool pooled = false)
+    pool_client client_for(const backend_state& b, bool pooled = false)
     {
-        return pool_client(deadlines_, pool(backend), pooled, auxiliary_pool(backend));
+        auto& p = pools_for(b);
+        return pool_client(deadlines_, *p.main, pooled, p.auxiliary.get());
     }
+    // A retired backend (no configuration uses it any more): its pools closed.
+    void forget(const backend_state* b);
     metrics& stats() { return stats_; }
     // The coarse time limits of this event loop's I/O (deadline.hpp).
     deadline_list& deadlines() { return deadlines_; }
@@ -56,12 +66,28 @@ public:
     void close_all();
 
 private:
+    struct backend_pools {
+        std::unique_ptr<upstream_pool> main;
+        std::unique_ptr<upstream_pool> auxiliary;
+    };
+    backend_pools& pools_for(const backend_state& b)
+    {
+        if (last_pools_.first == &b)  // (most requests go where the one before went)
+            return *last_pools_.second;
+        auto it = pools_.find(&b);
+        if (it == pools_.end())
+            it = pools_.emplace(&b, make_pools(b)).first;
+        last_pools_ = {&b, &it->second};
+        return it->second;
+    }
+    backend_pools make_pools(const backend_state& b);
     void close_idle_pools();
 
     asio::io_context io_{1};
     std::shared_ptr<const runtime> rt_;
-    std::vector<std::unique_ptr<upstream_pool>> pools_;
-    std::vector<std::unique_ptr<upstream_pool>> auxiliary_pools_;
+    // By backend state (its address: a state is forgotten here before it is freed).
+    std::unordered_map<const backend_state*, backend_pools> pools_;
+    std::pair<const backend_state*, backend_pools*> last_pools_{nullptr, nullptr};
     std::shared_ptr<redis::connection> redis_;
     std::unique_ptr<idempotency_store> redis_idempotency_;  // over redis_, when configured
     idempotency_store* idempotency_ = nullptr;
@@ -77,7 +103,7 @@ private:
 };
 
 // Serves one accepted client connection until it closes. `tls` null: plain
-// HTTP. `hsts`: the listener's Strict-Transport-Security value, or null.
-void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, const std::string* hsts = nullptr);
+// HTTP. `hsts`: the listener's Strict-Transport-Security value, or empty.
+void start_session(worker& w, tcp::socket socket, asio::ssl::context* tls, std::string hsts = {});
 
 }  // namespace bg

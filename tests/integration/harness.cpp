@@ -978,6 +978,81 @@ std::string tls_exchange_in_pieces(std::uint16_t port, const fs::path& ca_file, 
     return received;
 }
 
+tls_session::tls_session(std::uint16_t port, const std::vector<fs::path>& ca_files)
+{
+    fd_ = connect_with_5s_timeouts(port);
+    if (fd_ < 0)
+        return;
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    auto* ctx = SSL_CTX_new(TLS_client_method());
+    for (const auto& ca : ca_files)
+        SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    auto* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd_);
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>("localhost"));
+    ctx_ = ctx;
+    ssl_ = ssl;
+    connected_ = SSL_connect(ssl) == 1;
+}
+
+tls_session::~tls_session()
+{
+    if (ssl_)
+        SSL_free(static_cast<SSL*>(ssl_));
+    if (ctx_)
+        SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+std::string tls_session::peer_sha256() const
+{
+    if (!connected_)
+        return "";
+    X509* cert = SSL_get1_peer_certificate(static_cast<SSL*>(ssl_));
+    if (!cert)
+        return "";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), digest, &len);
+    X509_free(cert);
+    return hex(digest, len);
+}
+
+std::optional<http_response> tls_session::exchange(std::string_view request)
+{
+    if (!connected_)
+        return std::nullopt;
+    auto* ssl = static_cast<SSL*>(ssl_);
+    if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) != static_cast<int>(request.size()))
+        return std::nullopt;
+    // One response: the head, then Content-Length bytes of body.
+    for (;;) {
+        const auto end = buffer_.find("\r\n\r\n");
+        if (end != std::string::npos) {
+            auto parsed = parse_curl_output(buffer_.substr(0, end + 4));
+            if (parsed.empty())
+                return std::nullopt;
+            const auto length_text = parsed.front().header("Content-Length");
+            const std::size_t length = length_text.empty() ? 0 : std::stoul(length_text);
+            if (buffer_.size() >= end + 4 + length) {
+                auto r = std::move(parsed.front());
+                r.body = buffer_.substr(end + 4, length);
+                buffer_.erase(0, end + 4 + length);
+                return r;
+            }
+        }
+        char buf[16384];
+        const int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0)
+            return std::nullopt;
+        buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
 renegotiation_result tls12_renegotiate(std::uint16_t port, const fs::path& ca_file, std::string_view request,
                                        ms timeout)
 {

@@ -275,6 +275,30 @@ private:
     bool closed_ = false;
 };
 
+// One TLS connection kept open across requests (keep-alive), trusting every
+// CA of `ca_files`; each read and write gives up after 10 s.
+class tls_session {
+public:
+    tls_session(std::uint16_t port, const std::vector<fs::path>& ca_files);
+    ~tls_session();
+    tls_session(const tls_session&) = delete;
+    tls_session& operator=(const tls_session&) = delete;
+
+    bool connected() const { return connected_; }
+    // SHA-256 (hex) of the certificate the server presented (its DER).
+    std::string peer_sha256() const;
+    // Sends `request` (a whole HTTP/1.1 request) and reads one response
+    // (Content-Length framed); nullopt when the connection failed.
+    std::optional<http_response> exchange(std::string_view request);
+
+private:
+    int fd_ = -1;
+    void* ctx_ = nullptr;  // SSL_CTX
+    void* ssl_ = nullptr;  // SSL
+    bool connected_ = false;
+    std::string buffer_;
+};
+
 // Connecting fails (refused) right now.
 bool connection_refused(std::uint16_t port);
 
