@@ -38,6 +38,17 @@ def derive(r):
     # the system's own CPU per request (user + system time over the run)
     if r.get("cpu_ticks") is not None and w["requests"]:
         r["cpu_us_per_req"] = round(r["cpu_ticks"] / r["clk_tck"] * 1e6 / w["requests"], 1)
+    # W9: Redis's CPU per request; the fleet's load balancer (HAProxy) apart from
+    # its replicas (cpu_ticks is the whole set)
+    for k in ("redis", "lb"):
+        if r.get(f"{k}_cpu_ticks") is not None and w["requests"]:
+            r[f"{k}_cpu_us_per_req"] = round(r[f"{k}_cpu_ticks"] / r["clk_tck"] * 1e6 / w["requests"], 1)
+    # W9: per request, the gateway's calls to Redis (scripts), the commands Redis
+    # ran (the scripts' own included) and its socket reads (each bringing one or
+    # more pipelined calls), read around the measured run like the CPU
+    for k in ("scripts", "commands", "reads"):
+        if r.get(f"redis_{k}") is not None and w["requests"]:
+            r[f"redis_{k}_per_req"] = round(r[f"redis_{k}"] / w["requests"], 2)
     return r
 
 
@@ -95,8 +106,16 @@ def merge_rounds(rounds):
              rounds={"n": len(rounds), "skipped": n_skipped, "rps": [r["rps"] for r in rounds],
                      "p99_ms": [r["p99_ms"] for r in rounds]})
     m["peak_rss_mib"] = round(m["peak_rss_kib"] / 1024, 1)
+    per_req = ("redis_scripts_per_req", "redis_commands_per_req", "redis_reads_per_req")
+    for k in ("cpu_us_per_req", "redis_cpu_us_per_req") + per_req:
+        if all(r.get(k) for r in rounds):
+            m[k] = round(med(k), 2 if k in per_req else 1)
+    # W9: fallbacks and Redis errors added up over the rounds
+    for k in ("redis_fallbacks", "redis_errors", "rate_limited"):
+        if all(k in r for r in rounds):
+            m[k] = sum(r[k] for r in rounds)
     if all(r.get("cpu_us_per_req") for r in rounds):
-        m["cpu_us_per_req"] = round(med("cpu_us_per_req"), 1)
+        m["rounds"]["cpu_us_per_req"] = [r["cpu_us_per_req"] for r in rounds]
     return m
 
 
@@ -122,6 +141,8 @@ def label(r):
         words += [str(r.get("conns")), "TLS" if r.get("tls") else "plain"]
     if r.get("workload") == "W6":
         words.append(f"{r.get('threads')} thread{'s' if r.get('threads') != 1 else ''}")
+    if r.get("system") == "fleet":
+        words[-1] = "fleet (3 replicas behind HAProxy)"
     if r.get("round") is not None:
         words.append(f"round {r['round']}")
     return " ".join(words)
@@ -200,6 +221,18 @@ def compute(results, settings):
         ratios.append({"what": "W3q/W3qr over W3/W3r (1.0: a query costs the gateway nothing beyond its upstream)",
                        "rps": ratio(ratio(q["rps"], qr["rps"]), ratio(plain["rps"], plain_r["rps"])),
                        "p99": ratio(ratio(q["p99_ms"], qr["p99_ms"]), ratio(plain["p99_ms"], plain_r["p99_ms"]))})
+    # W9: W1 through a Redis-backed limit, beside W1 of the same rounds; its
+    # fleet (3 replicas behind HAProxy) beside the one gateway's W1
+    w9 = gw("W9", threads=threads)
+    if ok(w9) and ok(w1):
+        ratios.append({"what": "W9 gateway/gateway W1", "rps": ratio(w9["rps"], w1["rps"]),
+                       "p99": ratio(w9["p99_ms"], w1["p99_ms"]),
+                       "cpu": ratio(w9.get("cpu_us_per_req"), w1.get("cpu_us_per_req"))
+                       if w9.get("cpu_us_per_req") and w1.get("cpu_us_per_req") else None})
+    fleet = find(results, kind="load", workload="W9", system="fleet")
+    if ok(fleet) and ok(w1):
+        ratios.append({"what": "W9 fleet/gateway W1", "rps": ratio(fleet["rps"], w1["rps"]),
+                       "p99": ratio(fleet["p99_ms"], w1["p99_ms"])})
     t1, t2 = gw("W6", threads=1), gw("W6", threads=2)
     if ok(t1) and ok(t2):
         ratios.append({"what": "W6 gateway 1 thread/2 threads", "rps": ratio(t1["rps"], t2["rps"]),
@@ -238,6 +271,24 @@ def compute(results, settings):
     ratio_target("W4 requests/s >= 0.9 x gateway W1", gw("W4"), w1, 0.9)
     add_ceiling(targets[-1], results, "W4", threads)
 
+    # W9's target, when the run was asked for W9
+    if "W9" in settings.get("workloads", "").split() or w9 is not None:
+        name = "W9 CPU/req <= 1.1 x gateway W1 (a Redis-backed limit that never trips)"
+        if not ok(w9) or not ok(w1):
+            target(name, False, None, why_not(w9 if not ok(w9) else w1))
+        elif not w9.get("cpu_us_per_req") or not w1.get("cpu_us_per_req"):
+            target(name, False, None, "CPU per request not measured")
+        else:
+            v = ratio(w9["cpu_us_per_req"], w1["cpu_us_per_req"])
+            shown = f"{v} ({w9['cpu_us_per_req']} vs {w1['cpu_us_per_req']} µs"
+            if w9.get("redis_cpu_us_per_req") is not None:
+                shown += f"; Redis another {w9['redis_cpu_us_per_req']} µs"
+            shown += ")"
+            if w9.get("redis_fallbacks") or w9.get("redis_errors"):
+                shown += f"; NOT all through Redis: {w9.get('redis_fallbacks')} fallbacks, " \
+                         f"{w9.get('redis_errors')} Redis errors"
+            target(name, v <= 1.1 and not w9.get("redis_fallbacks"), shown)
+
     holds = [r for r in results if r.get("kind") == "hold" and r["system"] == "gateway"]
     big = max([r["conns"] for r in holds] or [0])
     for tls in (False, True):
@@ -264,7 +315,7 @@ def compute(results, settings):
         target("W5 at 10,000 connections", False, None, f"largest measured: {made or 'none'}")
 
     # over what the gateway was measured in; what was skipped is said, not judged
-    gateway = [r for r in results if r["system"] == "gateway"]
+    gateway = [r for r in results if r["system"] in ("gateway", "fleet")]
     n_skipped = sum(1 for r in gateway if skipped(r))
     dirty = [f"{r['workload']} {r.get('conns')}c{' TLS' if r.get('tls') else ''}"
              f"{' t' + str(r['threads']) if r['workload'] == 'W6' else ''}: "
@@ -316,6 +367,24 @@ def rows(doc):
                 relayed = find(results, kind="load", workload=r["workload"] + "r", system="gateway")
                 if ok(relayed):
                     compare += f"; /gw {r['workload']}r: {rfmt(ratio(r['rps'], relayed['rps']))} rps"
+            elif r["workload"] == "W9" and ok(gw_w1):
+                parts = []
+                if r["system"] == "fleet":
+                    parts.append(f"3 replicas x {r['threads']} thread, HAProxy {threads}")
+                parts.append(f"/gw W1: {rfmt(ratio(r['rps'], gw_w1['rps']))} rps")
+                if r.get("cpu_us_per_req") and gw_w1.get("cpu_us_per_req"):
+                    parts[-1] += f", {rfmt(ratio(r['cpu_us_per_req'], gw_w1['cpu_us_per_req']))} CPU/req"
+                if r.get("lb_cpu_us_per_req") is not None and r.get("cpu_us_per_req") is not None:
+                    parts.append(f"CPU µs/req: HAProxy {r['lb_cpu_us_per_req']}, replicas "
+                                 f"{round(r['cpu_us_per_req'] - r['lb_cpu_us_per_req'], 1)}")
+                if r.get("redis_cpu_us_per_req") is not None:
+                    parts.append(f"Redis {r['redis_cpu_us_per_req']} µs/req")
+                if r.get("redis_scripts_per_req") is not None:
+                    parts[-1] += f"; per request {r['redis_scripts_per_req']} calls ({r['redis_commands_per_req']} " \
+                                 f"commands), {r['redis_reads_per_req']} Redis reads"
+                if r.get("redis_fallbacks") or r.get("redis_errors"):
+                    parts.append(f"{r.get('redis_fallbacks')} fallbacks, {r.get('redis_errors')} Redis errors")
+                compare = "; ".join(parts)
             elif r["workload"] == "W6" and r["threads"] == 1 and ok(t2):
                 compare = f"/2 threads: {rfmt(ratio(r['rps'], t2['rps']))} rps"
         if ok(r) and r["workload"] == "W8":
@@ -416,6 +485,10 @@ def render(doc, markdown=False):
         parts.append("W3r/W4r: W3's/W4's upstream requests relayed as plain pass-throughs with fixed "
                      "credentials (no adapter work): each system's W3r/W1 and W4r/W1 bound W3/W1 and W4/W1 "
                      "on this machine")
+    if any(r.get("workload") == "W9" for r in doc["results"]):
+        parts.append("W9: W1 through a client rate limit kept in Redis that never trips (a Redis round trip a "
+                     "request), in W1's rounds; the fleet: 3 replicas (1 thread each) behind HAProxy, the same "
+                     "Redis; CPU µs/req of the whole set (HAProxy + replicas), Redis's apart")
     if markdown:
         parts[:] = ["- " + p for p in parts]
     parts.append("")
