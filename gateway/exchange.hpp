@@ -74,8 +74,10 @@ public:
         // 3a: the rate limits and the vendor's throttle (a coroutine only
         // when a limit or Redis is configured).
         bool entered = admit(ctx);
-        if (entered && ctx.rt->admission.active())
-            entered = co_await within_limits(ctx);
+        if (entered && ctx.rt->admission.active()) {
+            if (!ctx.rt->admission.admit_now(ctx.who->index, ctx.backend_index))
+                entered = co_await within_limits(ctx);
+        }
         else if (entered)
             entered = not_throttled(ctx);
         entered = entered && enter(ctx);

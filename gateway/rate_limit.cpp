@@ -3,6 +3,7 @@
 #include "gateway/redis_client.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace bg {
@@ -117,41 +118,51 @@ admission local_limiter::admit(const std::vector<const prepared_limit*>& limits,
 // ---------------------------------------------------------------- Redis
 
 // KEYS[1..n]: the limits' keys; KEYS[n+1]: the backend's throttle key.
-// ARGV[1]: n; ARGV[2i], ARGV[2i+1]: limit i's T and τ in µs.
-// Returns {verdict (0 admitted, 1 limited, 2 throttled), wait µs,
-// remaining 1, reset µs 1, ...}. Redis TIME is the clock of every replica.
-// A refused request writes nothing. (Redis 7 replicates a script's effects,
-// so TIME before a write is allowed.)
+// ARGV[1]: n; ARGV[2]: the requests wanted (1, or a lease); ARGV[2i+1],
+// ARGV[2i+2]: limit i's T and τ in µs. Grants as many as every limit has
+// room for now, up to the wanted (none: refused). Returns {verdict (0
+// admitted, 1 limited, 2 throttled), wait µs, granted, remaining 1, reset µs
+// 1, ...}. Redis TIME is the clock of every replica. A refused request
+// writes nothing. (Redis 7 replicates a script's effects, so TIME before a
+// write is allowed.)
 const redis::script& admission_script()
 {
     static const redis::script s(R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local n = tonumber(ARGV[1])
+local granted = tonumber(ARGV[2])
 local throttle = redis.call('PTTL', KEYS[n + 1])
 local tats = {}
 local wait = 0
 for i = 1, n do
+  local T = tonumber(ARGV[2 * i + 1])
+  local tau = tonumber(ARGV[2 * i + 2])
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
   tats[i] = tat
-  local w = tat - tonumber(ARGV[2 * i + 1]) - now
+  local w = tat - tau - now
   if w > wait then wait = w end
+  local room = 0
+  if w <= 0 then room = math.floor((now + tau - tat) / T) + 1 end
+  if room < granted then granted = room end
 end
-local out = {0, 0}
+local out = {0, 0, 0}
 if throttle > 0 then
   out[1] = 2
   out[2] = throttle * 1000
-elseif wait > 0 then
+elseif granted < 1 then
   out[1] = 1
   out[2] = wait
+else
+  out[3] = granted
 end
 for i = 1, n do
-  local T = tonumber(ARGV[2 * i])
-  local tau = tonumber(ARGV[2 * i + 1])
+  local T = tonumber(ARGV[2 * i + 1])
+  local tau = tonumber(ARGV[2 * i + 2])
   local tat = tats[i]
   if out[1] == 0 then
-    tat = tat + T
+    tat = tat + granted * T
     redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
   end
   local room = now + tau - tat
@@ -166,10 +177,10 @@ return out
 }
 
 std::vector<std::string> admission_command(const std::vector<const prepared_limit*>& limits,
-                                           const std::string& throttle_key)
+                                           const std::string& throttle_key, std::int64_t wanted)
 {
     std::vector<std::string> argv;
-    argv.reserve(4 + limits.size() * 3 + 1);
+    argv.reserve(5 + limits.size() * 3 + 1);
     argv.emplace_back("EVALSHA");
     argv.push_back(admission_script().sha1);
     argv.push_back(std::to_string(limits.size() + 1));
@@ -177,6 +188,7 @@ std::vector<std::string> admission_command(const std::vector<const prepared_limi
         argv.push_back(l->key);
     argv.push_back(throttle_key);
     argv.push_back(std::to_string(limits.size()));
+    argv.push_back(std::to_string(std::max<std::int64_t>(1, wanted)));
     for (const auto* l : limits) {
         argv.push_back(l->interval_arg);
         argv.push_back(l->tolerance_arg);
@@ -187,7 +199,7 @@ std::vector<std::string> admission_command(const std::vector<const prepared_limi
 std::optional<admission> read_admission(const redis::reply& r, std::size_t limits)
 {
     using kind = redis::reply::kind;
-    if (r.type != kind::array || r.elements.size() != 2 + 2 * limits)
+    if (r.type != kind::array || r.elements.size() != 3 + 2 * limits)
         return std::nullopt;
     for (const auto& e : r.elements)
         if (e.type != kind::integer)
@@ -198,26 +210,54 @@ std::optional<admission> read_admission(const redis::reply& r, std::size_t limit
         return std::nullopt;
     a.what = static_cast<admission::verdict>(verdict);
     a.wait_us = r.elements[1].integer;
+    a.granted = r.elements[2].integer;
+    if (a.what == admission::verdict::admitted && a.granted < 1)
+        return std::nullopt;
     for (std::size_t i = 0; i < limits; ++i)
-        a.states.push_back({r.elements[2 + 2 * i].integer, r.elements[3 + 2 * i].integer});
+        a.states.push_back({r.elements[3 + 2 * i].integer, r.elements[4 + 2 * i].integer});
     return a;
 }
 
-// KEYS[1]: the throttle key; ARGV[1]: ms. A longer throttle already held stays.
+// KEYS[1]: the throttle key; ARGV[1]: ms; ARGV[2]: the channel every
+// replica listens on; ARGV[3]: the message (the backend and the ms). A
+// longer throttle already held stays; the message goes out either way.
 const redis::script& throttle_script()
 {
     static const redis::script s(R"lua(
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 )lua");
     return s;
 }
 
-std::vector<std::string> throttle_command(const std::string& throttle_key, std::int64_t ms)
+std::vector<std::string> throttle_command(const std::string& throttle_key, const std::string& channel,
+                                          std::string_view backend, std::int64_t ms)
 {
-    return {"EVALSHA", throttle_script().sha1, "1", throttle_key, std::to_string(std::max<std::int64_t>(1, ms))};
+    const auto wait = std::to_string(std::max<std::int64_t>(1, ms));
+    return {"EVALSHA", throttle_script().sha1, "1", throttle_key, wait, channel, std::string(backend) + "\n" + wait};
+}
+
+std::optional<std::pair<std::string, std::int64_t>> read_throttle_message(std::string_view payload)
+{
+    const auto nl = payload.find('\n');
+    if (nl == std::string_view::npos || nl == 0)
+        return std::nullopt;
+    std::int64_t ms = 0;
+    const auto digits = payload.substr(nl + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || ms <= 0)
+        return std::nullopt;
+    return std::make_pair(std::string(payload.substr(0, nl)), ms);
+}
+
+void hold_until(std::atomic<std::int64_t>& slot, std::int64_t until)
+{
+    auto seen = slot.load(std::memory_order_relaxed);
+    while (seen < until && !slot.compare_exchange_weak(seen, until, std::memory_order_relaxed)) {
+    }
 }
 
 // ---------------------------------------------------------------- header fields

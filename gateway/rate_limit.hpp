@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 
 #include <atomic>
+#include <utility>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -71,6 +72,7 @@ struct admission {
         std::int64_t reset_us = 0;
     };
     std::vector<state> states;
+    std::int64_t granted = 1;  // admitted through Redis: the requests granted (a lease, when more than 1)
     bool fallback = false;  // decided here at limit ÷ replicas_hint: Redis could not be reached
 };
 
@@ -92,18 +94,25 @@ private:
     std::vector<std::int64_t> scratch_;
 };
 
-// Redis: the admission script, the command for one request (EVALSHA sha
-// numkeys key... throttle_key n T1 τ1 T2 τ2 ...), and its reply read back.
+// Redis: the admission script, the command (EVALSHA sha numkeys key...
+// throttle_key n wanted T1 τ1 T2 τ2 ...; `wanted`: 1, or a lease's size),
+// and its reply read back.
 const redis::script& admission_script();
 std::vector<std::string> admission_command(const std::vector<const prepared_limit*>& limits,
-                                           const std::string& throttle_key);
+                                           const std::string& throttle_key, std::int64_t wanted = 1);
 // nullopt: the reply is not the script's (a bug, or another script under that SHA).
 std::optional<admission> read_admission(const redis::reply& r, std::size_t limits);
 
 // Records a vendor's throttle (its 429's Retry-After): nothing for `ms` ms
-// (kept if a longer one holds already).
+// (kept if a longer one holds already), and tells every replica at once on
+// `channel` ("<backend>\n<ms>").
 const redis::script& throttle_script();
-std::vector<std::string> throttle_command(const std::string& throttle_key, std::int64_t ms);
+std::vector<std::string> throttle_command(const std::string& throttle_key, const std::string& channel,
+                                          std::string_view backend, std::int64_t ms);
+// A throttle message: the backend and its ms; nullopt when malformed.
+std::optional<std::pair<std::string, std::int64_t>> read_throttle_message(std::string_view payload);
+// Moves `slot` on to `until` unless it holds a later time already.
+void hold_until(std::atomic<std::int64_t>& slot, std::int64_t until);
 
 // The 429's header fields (draft-ietf-httpapi-ratelimit-headers-10 §4, §5):
 //   RateLimit-Policy: "client";q=50;w=10, "backend";q=100;w=1

@@ -235,6 +235,11 @@ asio::awaitable<void> connection::read_loop(std::uint64_t generation)
             if (!raw)
                 break;
             std::unique_ptr<redisReply, void (*)(void*)> r(static_cast<redisReply*>(raw), &freeReplyObject);
+            if (on_message_ && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+                r->element[0]->type == REDIS_REPLY_STRING && std::string_view(r->element[0]->str, r->element[0]->len) == "message") {
+                on_message_(convert(*r));  // a subscriber's message: no call waits for it
+                continue;
+            }
             if (waiting_.empty()) {
                 fail_all(error("a reply nobody asked for"));
                 co_return;

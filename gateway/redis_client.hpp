@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,9 @@ public:
     void close();
 
     bool connected() const { return state_ == state::connected; }
+    // A subscriber's connection (SUBSCRIBE): the pub/sub messages it is sent
+    // (["message", channel, payload]) go to `handler`, not to a call.
+    void on_message(std::function<void(const reply&)> handler) { on_message_ = std::move(handler); }
     const asio::any_io_executor& executor() const { return executor_; }
     // Connections made so far (a test sees a reconnect).
     std::uint64_t connects() const { return connects_; }
@@ -123,6 +127,7 @@ private:
     bool writing_ = false;
     std::deque<std::shared_ptr<pending>> waiting_;  // in the order their commands were written
     std::uint64_t connects_ = 0;
+    std::function<void(const reply&)> on_message_;
 };
 
 }  // namespace bg::redis

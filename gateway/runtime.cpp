@@ -211,8 +211,9 @@ std::optional<std::string> needs_restart(const config::gateway_config& running, 
     const auto& ra = running.redis;
     const auto& rb = next.redis;
     if (ra.has_value() != rb.has_value() ||
-        (ra && (ra->address != rb->address || ra->port != rb->port || ra->timeout != rb->timeout)))
-        return "redis: its address, port or timeout changed";
+        (ra && (ra->address != rb->address || ra->port != rb->port || ra->timeout != rb->timeout ||
+                ra->key_prefix != rb->key_prefix)))
+        return "redis: its address, port, timeout or key_prefix changed";
     return std::nullopt;
 }
 

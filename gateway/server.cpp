@@ -57,6 +57,8 @@ server::server(std::shared_ptr<const runtime> rt, loader reload_from)
     const auto n = thread_count(rt_->cfg->threads);
     for (unsigned i = 0; i < n; ++i)
         workers_.push_back(std::make_unique<worker>(rt_, open_connections_));
+    if (const auto& r = rt_->cfg->redis)
+        subscriber_ = std::make_shared<redis::connection>(workers_[0]->io().get_executor(), redis_settings_of(*r));
     bind_all();
 }
 
@@ -114,6 +116,8 @@ void server::start()
     if (rt_->access().enabled())
         asio::co_spawn(workers_[0]->io(), flush_access_log(), asio::detached);
     asio::co_spawn(workers_[0]->io(), retire_loop(), asio::detached);
+    if (subscriber_)
+        asio::co_spawn(workers_[0]->io(), throttle_listener(), asio::detached);
     const auto ports = listener_ports();
     for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
         log::info("listening", {{"address", cfg.listeners[l].address},
@@ -242,6 +246,8 @@ awaitable<void> server::drain_then_stop()
     // Each loop's Redis connection, closed on its own loop (its reader ends).
     for (auto& w : workers_)
         asio::post(w->io(), [&wk = *w] { wk.close_redis(); });
+    if (subscriber_)
+        subscriber_->close();  // (this runs on worker 0, the subscriber's loop)
     co_await sleep_for(std::chrono::milliseconds(10));
     rt->access().flush();
     log::info("stopped");
@@ -385,6 +391,35 @@ awaitable<void> server::retire_loop()
         }
         for (auto& b : unused)
             asio::co_spawn(workers_[0]->io(), retire(std::move(b)), asio::detached);
+    }
+}
+
+awaitable<void> server::throttle_listener()
+{
+    subscriber_->on_message([this](const redis::reply& m) {
+        if (m.elements.size() == 3)
+            current()->admission.throttle_message(m.elements[2].str);
+    });
+    for (;;) {
+        if (stopping_)
+            co_return;
+        if (!subscriber_->connected()) {
+            const auto rt = current();
+            const std::vector<std::string> subscribe{"SUBSCRIBE", rt->admission.throttle_channel()};
+            auto r = co_await subscriber_->call(subscribe);
+            auto* conn = workers_[0]->redis();
+            if (std::holds_alternative<redis::reply>(r) && conn) {
+                // Subscribed: what was published before is read from the keys.
+                const auto& keys = rt->admission.throttle_keys();
+                for (std::size_t b = 0; b < keys.size(); ++b) {
+                    const std::vector<std::string> pttl{"PTTL", keys[b]};
+                    auto left = co_await conn->call(pttl);
+                    if (const auto* v = std::get_if<redis::reply>(&left); v && v->type == redis::reply::kind::integer)
+                        rt->admission.hold_throttle(b, v->integer);
+                }
+            }
+        }
+        co_await sleep_for(std::chrono::milliseconds(250));
     }
 }
 

@@ -76,6 +76,10 @@ private:
     // closed once no request holds them (a periodic look on worker 0).
     awaitable<void> retire_loop();
     awaitable<void> retire(std::shared_ptr<backend_state> b);
+    // Other replicas' vendor throttles, as Redis publishes them: subscribed
+    // on worker 0, subscribed again after a lost connection (reading every
+    // throttle key then, to catch up).
+    awaitable<void> throttle_listener();
     awaitable<void> admin_accept_loop();
     awaitable<void> drain_then_stop();
     void stop_accepting();
@@ -94,6 +98,7 @@ private:
     // acceptors_[worker][listener]
     std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors_;
     std::unique_ptr<tcp::acceptor> admin_acceptor_;
+    std::shared_ptr<redis::connection> subscriber_;  // on worker 0, with redis:
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> draining_{false};

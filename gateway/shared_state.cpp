@@ -8,17 +8,6 @@
 
 namespace bg {
 
-namespace {
-
-// Moves `slot` on to `until` unless it holds a later time already.
-void hold(std::atomic<std::int64_t>& slot, std::int64_t until)
-{
-    auto seen = slot.load(std::memory_order_relaxed);
-    while (seen < until && !slot.compare_exchange_weak(seen, until, std::memory_order_relaxed)) {
-    }
-}
-
-}  // namespace
 
 void redis_status::succeeded()
 {
@@ -55,8 +44,12 @@ admission_control::admission_control(const config::gateway_config& cfg, local_li
     for (const auto& b : cfg.backends) {
         backend_limits_.push_back(prepare_limits(b.rate_limits, prefix, "backend", b.name));
         backend_fallback_.push_back(divide_all(backend_limits_.back()));
+        backend_of_.emplace(b.name, throttle_keys_.size());
+        backend_names_.push_back(b.name);
         throttle_keys_.push_back(prefix + "throttle:" + b.name);
     }
+    throttle_channel_ = prefix + "throttles";
+    leases_ = std::make_unique<lease_slot[]>(cfg.clients.size() * backends_);
     bool any_limit = false;
     plans_.resize(cfg.clients.size() * backends_);
     for (std::size_t c = 0; c < cfg.clients.size(); ++c)
@@ -71,8 +64,16 @@ admission_control::admission_control(const config::gateway_config& cfg, local_li
             for (const auto& l : backend_fallback_[b])
                 p.fallback.push_back(&l);
             any_limit = any_limit || !p.limits.empty();
-            if (shared_)
-                p.command = admission_command(p.limits, throttle_keys_[b]);
+            // A lease only where every limit has room for many of them: near
+            // a limit each request asks for itself (exact).
+            std::int64_t room = lease_max;
+            for (const auto* l : p.limits)
+                room = std::min<std::int64_t>(room, static_cast<std::int64_t>(l->burst) / (32 * divisor));
+            p.lease = room >= lease_min ? room : 1;
+            if (shared_) {
+                p.command = admission_command(p.limits, throttle_keys_[b], p.lease);
+                p.single = admission_command(p.limits, throttle_keys_[b], 1);
+            }
         }
     active_ = shared_ || any_limit;
 }
@@ -96,9 +97,17 @@ boost::asio::awaitable<admission> admission_control::admit(redis::connection* re
         a.wait_us = wait;
         co_return a;
     }
+    if (p.limits.empty())
+        co_return admission{};  // (other replicas' throttles come by message: throttle_message)
     if (!shared_ || !redis)
-        co_return p.limits.empty() ? admission{} : local_.admit(p.limits, now);
-    auto r = co_await redis::evaluate(*redis, admission_script(), p.command);
+        co_return local_.admit(p.limits, now);
+    auto& lease = leases_[client * backends_ + backend];
+    if (p.lease > 1 && take(lease, now))
+        co_return admission{};  // a token of this process's lease
+    const bool refill = p.lease > 1 && !lease.refilling.exchange(true, std::memory_order_relaxed);
+    auto r = co_await redis::evaluate(*redis, admission_script(), p.lease == 1 || refill ? p.command : p.single);
+    if (refill)
+        lease.refilling.store(false, std::memory_order_relaxed);
     std::optional<admission> decided;
     if (const auto* reply = std::get_if<redis::reply>(&r)) {
         decided = read_admission(*reply, p.limits.size());
@@ -113,14 +122,43 @@ boost::asio::awaitable<admission> admission_control::admit(redis::connection* re
     }
     if (decided) {
         redis_health_.succeeded();
+        if (decided->what == admission::verdict::admitted && decided->granted > 1) {
+            // This request takes one; the rest join what another thread's
+            // lease has left (two refills at once waste nothing).
+            lease.until.store(now + lease_ttl_us, std::memory_order_relaxed);
+            lease.left.fetch_add(decided->granted - 1, std::memory_order_relaxed);
+        }
         if (decided->what == admission::verdict::throttled)
-            hold(*throttles_[backend], now + decided->wait_us);  // this process need not ask again meanwhile
+            hold_until(*throttles_[backend], now + decided->wait_us);  // this process need not ask again meanwhile
         co_return std::move(*decided);
     }
     fallbacks_.fetch_add(1, std::memory_order_relaxed);
     auto a = p.fallback.empty() ? admission{} : fallback_.admit(p.fallback, now);
     a.fallback = true;
     co_return a;
+}
+
+bool admission_control::take(lease_slot& lease, std::int64_t now)
+{
+    if (now >= lease.until.load(std::memory_order_relaxed)) {
+        lease.left.store(0, std::memory_order_relaxed);  // expired: what is left is not used
+        return false;
+    }
+    auto left = lease.left.load(std::memory_order_relaxed);
+    while (left > 0 && !lease.left.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) {
+    }
+    return left > 0;
+}
+
+bool admission_control::admit_now(std::size_t client, std::size_t backend)
+{
+    const auto& p = plan_for(client, backend);
+    if (p.lease <= 1 && !p.limits.empty())
+        return false;
+    const auto now = now_us();
+    if (throttles_[backend]->load(std::memory_order_relaxed) > now)
+        return false;  // throttled: admit() says so
+    return p.limits.empty() || (shared_ && take(leases_[client * backends_ + backend], now));
 }
 
 void admission_control::count(const admission& a)
@@ -131,12 +169,26 @@ void admission_control::count(const admission& a)
         throttled_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void admission_control::throttle_message(std::string_view payload)
+{
+    const auto m = read_throttle_message(payload);
+    if (!m)
+        return;
+    if (auto it = backend_of_.find(m->first); it != backend_of_.end())
+        hold_throttle(it->second, m->second);
+}
+
+void admission_control::hold_throttle(std::size_t backend, std::int64_t ms)
+{
+    if (ms > 0)
+        hold_until(*throttles_[backend], now_us() + ms * 1000);
+}
+
 namespace {
 
 boost::asio::awaitable<void> share_throttle(std::shared_ptr<redis::connection> redis, redis_status& health,
-                                            std::string key, std::int64_t ms)
+                                            std::vector<std::string> argv)
 {
-    auto argv = throttle_command(key, ms);
     auto r = co_await redis::evaluate(*redis, throttle_script(), argv);
     const auto* reply = std::get_if<redis::reply>(&r);
     if (!reply)
@@ -153,10 +205,12 @@ void admission_control::vendor_throttled(redis::connection* redis, std::size_t b
 {
     if (ms <= 0)
         return;
-    hold(*throttles_[backend], now_us() + ms * 1000);
+    hold_until(*throttles_[backend], now_us() + ms * 1000);
     if (shared_ && redis)
         boost::asio::co_spawn(redis->executor(),
-                              share_throttle(redis->shared_from_this(), redis_health_, throttle_keys_[backend], ms),
+                              share_throttle(redis->shared_from_this(), redis_health_,
+                                             throttle_command(throttle_keys_[backend], throttle_channel_,
+                                                              backend_names_[backend], ms)),
                               boost::asio::detached);
 }
 

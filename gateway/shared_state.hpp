@@ -14,7 +14,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace bg {
@@ -48,6 +50,11 @@ public:
     // through `redis` when it is configured (null: this process decides),
     // falling back to this process at limit ÷ replicas_hint when it fails.
     boost::asio::awaitable<admission> admit(redis::connection* redis, std::size_t client, std::size_t backend);
+    // The common case at once, with no coroutine: admitted when the request
+    // has no limit, or a token of this process's lease, and its backend is
+    // not throttled. false: admit() decides.
+    bool admit_now(std::size_t client, std::size_t backend);
+
     // The local throttle alone (no limits, no Redis): µs to wait, or 0.
     std::int64_t throttled(std::size_t backend) const
     {
@@ -63,8 +70,25 @@ public:
     const std::vector<const prepared_limit*>& limits(std::size_t client, std::size_t backend, bool fallback) const;
 
     // A vendor answered 429 with Retry-After: nothing goes to it for `ms`, from
-    // this process at once and, through `redis`, from every replica.
+    // this process at once and, through `redis` (a key, and a message on
+    // throttle_channel()), from every replica.
     void vendor_throttled(redis::connection* redis, std::size_t backend, std::int64_t ms);
+    // Another replica's throttle message (its payload).
+    void throttle_message(std::string_view payload);
+    // What a replica that (re)subscribes reads to catch up: each backend's
+    // throttle key, by backend index.
+    const std::vector<std::string>& throttle_keys() const { return throttle_keys_; }
+    void hold_throttle(std::size_t backend, std::int64_t ms);
+    const std::string& throttle_channel() const { return throttle_channel_; }
+
+    // Lease sizes (docs/scale-out.md): a request whose every limit has room
+    // for at least lease_min × 32 × replicas_hint takes its tokens from Redis
+    // in leases of up to lease_max, used by this process within lease_ttl;
+    // any other request asks Redis for itself alone.
+    static constexpr std::int64_t lease_min = 8;
+    static constexpr std::int64_t lease_max = 256;
+    static constexpr std::int64_t lease_ttl_us = 100'000;
+    std::int64_t lease_size(std::size_t client, std::size_t backend) const { return plan_for(client, backend).lease; }
 
     redis_status& redis_health() { return redis_health_; }
     const redis_status& redis_health() const { return redis_health_; }
@@ -79,8 +103,22 @@ private:
     struct plan {
         std::vector<const prepared_limit*> limits;    // the client's, then the backend's
         std::vector<const prepared_limit*> fallback;  // the same at ÷ replicas_hint
-        std::vector<std::string> command;             // EVALSHA ..., ready to send
+        std::vector<std::string> command;             // EVALSHA ..., ready to send (asks for `lease`)
+        std::vector<std::string> single;              // the same for one request (leased plans)
+        std::int64_t lease = 1;                       // requests asked for at once (1: no lease)
     };
+    // The tokens a plan's last lease has left, and until when they may be
+    // used (µs). Shared by the threads: a token is taken with one atomic
+    // compare-and-swap.
+    struct lease_slot {
+        std::atomic<std::int64_t> left{0};
+        std::atomic<std::int64_t> until{0};
+        // One lease asked for at a time per process: the other requests
+        // meanwhile ask for themselves, so that a burst does not take a
+        // lease each (tokens it would leave unused).
+        std::atomic<bool> refilling{false};
+    };
+    static bool take(lease_slot& lease, std::int64_t now);
     const plan& plan_for(std::size_t client, std::size_t backend) const
     {
         return plans_[client * backends_ + backend];
@@ -90,7 +128,11 @@ private:
     std::vector<std::vector<prepared_limit>> client_limits_, backend_limits_;  // by index
     std::vector<std::vector<prepared_limit>> client_fallback_, backend_fallback_;
     std::vector<std::string> throttle_keys_;  // by backend
+    std::string throttle_channel_;
+    std::unordered_map<std::string, std::size_t> backend_of_;  // name → index
+    std::vector<std::string> backend_names_;                   // by index
     std::vector<plan> plans_;                 // by client × backend
+    std::unique_ptr<lease_slot[]> leases_;    // by client × backend
     bool shared_ = false;                     // Redis configured
     bool active_ = false;
     local_limiter& local_;     // the limits, without Redis

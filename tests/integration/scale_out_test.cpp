@@ -22,6 +22,7 @@ namespace {
 const std::string key = "key-scale-out";
 const std::string limited_key = "key-scale-out-limited";
 const std::string roomy_key = "key-scale-out-roomy";
+const std::string leased_key = "key-scale-out-leased";
 
 const char* const config_template = R"(
 listen: [{address: 127.0.0.1, port: 0}]
@@ -41,6 +42,10 @@ clients:
     api_key_sha256: "{ROOMY}"
     backends: ["*"]
     rate_limits: [{rate: 100000/s}]
+  - name: leased
+    api_key_sha256: "{LEASED}"
+    backends: ["*"]
+    rate_limits: [{rate: 1000/10s}]
 backends:
   - name: cpm
     type: n2ws-cpm
@@ -66,6 +71,7 @@ struct fleet {
         const auto yaml = fill(config_template, {{"KEY", sha256_hex(key)},
                                                  {"LIMITED", sha256_hex(limited_key)},
                                                  {"ROOMY", sha256_hex(roomy_key)},
+                                                 {"LEASED", sha256_hex(leased_key)},
                                                  {"REDIS", std::to_string(redis->port)},
                                                  {"EKEY", "5f1e0c3a9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d0f"},
                                                  {"CPM", sim.base_url("cpm")},
@@ -188,6 +194,26 @@ BOOST_AUTO_TEST_CASE(one_rate_limit_across_the_replicas)
     // The key holds names from the configuration only.
     BOOST_TEST(f.redis->cli({"EXISTS", "t16:rl:c:50/10000ms:50:limited"}) == "1");
     BOOST_TEST(f.metric(0, "gateway_rate_limit_fallbacks_total") == "0");
+}
+
+// A limit with room for leases (1000 per 10 s: each thread's process takes
+// 10 at a time, docs/scale-out.md): 1800 requests at once over three
+// replicas. Never more than the limit and its refill; at most the unused
+// leases (10 per thread, 2 threads, 3 replicas) fewer.
+BOOST_AUTO_TEST_CASE(a_leased_limit_never_admits_more)
+{
+    fleet f;
+    const auto start = std::chrono::steady_clock::now();
+    const auto codes = f.storm("/cpm/regions/", leased_key, 600);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    BOOST_REQUIRE_EQUAL(codes.size(), 1800u);
+    const auto admitted = count_of(codes, 200);
+    BOOST_TEST(admitted + count_of(codes, 429) == 1800u);
+    const auto refill = static_cast<std::size_t>(std::chrono::duration_cast<ms>(elapsed).count() / 10) + 1;
+    BOOST_TEST_MESSAGE("leased: admitted " << admitted << " of 1800 in "
+                                           << std::chrono::duration_cast<ms>(elapsed).count() << " ms");
+    BOOST_TEST(admitted <= 1000u + refill);
+    BOOST_TEST(admitted >= 1000u - 60u);
 }
 
 // Three cold replicas, 300 first requests at once spread across them: one

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "config/values.hpp"
 #include "gateway/rate_limit.hpp"
+#include "gateway/redis_client.hpp"
 #include "gateway/redis_idempotency.hpp"
 
 using namespace bg;
@@ -178,4 +179,33 @@ BOOST_AUTO_TEST_CASE(stored_header_fields_round_trip)
                                                                   {"X-Odd", "a: b"}};
     BOOST_TEST((decode_fields(encode_fields(fields)) == fields));
     BOOST_TEST(decode_fields("").empty());
+}
+
+BOOST_AUTO_TEST_CASE(throttle_messages_and_commands)
+{
+    const auto m = read_throttle_message("cpm\n5000");
+    BOOST_REQUIRE(m.has_value());
+    BOOST_TEST(m->first == "cpm");
+    BOOST_TEST(m->second == 5000);
+    BOOST_TEST(!read_throttle_message("cpm").has_value());
+    BOOST_TEST(!read_throttle_message("\n5000").has_value());
+    BOOST_TEST(!read_throttle_message("cpm\n-1").has_value());
+    BOOST_TEST(!read_throttle_message("cpm\n5s").has_value());
+    const auto argv = throttle_command("bg:throttle:cpm", "bg:throttles", "cpm", 5000);
+    BOOST_TEST((argv == std::vector<std::string>{"EVALSHA", throttle_script().sha1, "1", "bg:throttle:cpm", "5000",
+                                                 "bg:throttles", "cpm\n5000"}));
+    std::atomic<std::int64_t> until{100};
+    hold_until(until, 50);
+    BOOST_TEST(until.load() == 100);  // a longer hold stays
+    hold_until(until, 300);
+    BOOST_TEST(until.load() == 300);
+}
+
+BOOST_AUTO_TEST_CASE(the_admission_command_asks_for_a_lease)
+{
+    const auto p = prepare_limits({limit(1000, 10'000, 1000, "1000/10s")}, "bg:", "client", "ops");
+    const std::vector<const prepared_limit*> limits{&p[0]};
+    const auto argv = admission_command(limits, "bg:throttle:cpm", 10);
+    BOOST_TEST((argv == std::vector<std::string>{"EVALSHA", admission_script().sha1, "2", "bg:rl:c:1000/10000ms:1000:ops",
+                                                 "bg:throttle:cpm", "1", "10", "10000", "9990000"}));
 }
