@@ -192,14 +192,7 @@ runtime::runtime(config::snapshot snapshot, std::shared_ptr<process_state> p, st
 
 std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next)
 {
-    if (running.listeners.size() != next.listeners.size())
-        return "listen: the number of listeners changed";
-    for (std::size_t i = 0; i < running.listeners.size(); ++i) {
-        const auto& a = running.listeners[i];
-        const auto& b = next.listeners[i];
-        if (a.address != b.address || a.port != b.port || a.tls.has_value() != b.tls.has_value())
-            return "listen[" + std::to_string(i) + "]: its address, port or TLS on/off changed";
-    }
+    // (Listeners may change: the server binds what is new.)
     const auto& a = running.admin;
     const auto& b = next.admin;
     if (a.enabled != b.enabled || a.address != b.address || a.port != b.port)

@@ -97,8 +97,8 @@ struct runtime {
     log::access_sink& access() const { return process->access; }
 };
 
-// A configuration's change that a reload cannot apply (listeners, admin
-// listener, threads, Redis, the access log's path), named; nullopt: none.
+// A configuration's change that a reload cannot apply (the admin listener,
+// threads, Redis, the access log's path), named; nullopt: none.
 std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next);
 
 // Counters one thread updates and the admin listener reads (relaxed atomics:

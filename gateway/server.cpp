@@ -82,24 +82,46 @@ std::shared_ptr<const runtime> server::current() const
 void server::bind_all()
 {
     const auto& cfg = *rt_->cfg;
-    acceptors_.resize(workers_.size());
-    for (const auto& l : cfg.listeners) {
-        // The first acceptor fixes the port (port 0 picks one); the others share it.
-        auto first = bind_acceptor(workers_[0]->io(), l.address, l.port, true);
-        const auto port = first->local_endpoint().port();
-        acceptors_[0].push_back(std::move(first));
-        for (std::size_t w = 1; w < workers_.size(); ++w)
-            acceptors_[w].push_back(bind_acceptor(workers_[w]->io(), l.address, port, true));
-    }
+    for (const auto& l : cfg.listeners)
+        listeners_.push_back(bind_listener(l));
     if (cfg.admin.enabled)
         admin_acceptor_ = bind_acceptor(workers_[0]->io(), cfg.admin.address, cfg.admin.port, false);
 }
 
+std::shared_ptr<server::bound_listener> server::bind_listener(const config::listener& l)
+{
+    auto b = std::make_shared<bound_listener>();
+    b->address = l.address;
+    b->configured_port = l.port;
+    // The first acceptor fixes the port (port 0 picks one); the others share it.
+    b->acceptors.push_back(bind_acceptor(workers_[0]->io(), l.address, l.port, true));
+    b->port = b->acceptors.front()->local_endpoint().port();
+    for (std::size_t w = 1; w < workers_.size(); ++w)
+        b->acceptors.push_back(bind_acceptor(workers_[w]->io(), l.address, b->port, true));
+    return b;
+}
+
+void server::start_accepting(const std::shared_ptr<bound_listener>& l)
+{
+    for (std::size_t w = 0; w < workers_.size(); ++w)
+        asio::co_spawn(workers_[w]->io(), accept_loop(*workers_[w], l, w), asio::detached);
+}
+
+void server::close_listener(const std::shared_ptr<bound_listener>& l)
+{
+    for (std::size_t w = 0; w < workers_.size(); ++w)
+        asio::post(workers_[w]->io(), [l, w] {
+            boost::system::error_code ignored;
+            l->acceptors[w]->close(ignored);
+        });
+}
+
 std::vector<std::uint16_t> server::listener_ports() const
 {
+    std::lock_guard lock(listeners_mutex_);
     std::vector<std::uint16_t> ports;
-    for (const auto& acc : acceptors_[0])
-        ports.push_back(acc->local_endpoint().port());
+    for (const auto& l : listeners_)
+        ports.push_back(l->port);
     return ports;
 }
 
@@ -108,9 +130,8 @@ std::uint16_t server::admin_port() const { return admin_acceptor_ ? admin_accept
 void server::start()
 {
     const auto& cfg = *rt_->cfg;
-    for (std::size_t w = 0; w < workers_.size(); ++w)
-        for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
-            asio::co_spawn(workers_[w]->io(), accept_loop(*workers_[w], *acceptors_[w][l], l), asio::detached);
+    for (const auto& l : listeners_)
+        start_accepting(l);
     if (admin_acceptor_)
         asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
     if (rt_->access().enabled())
@@ -133,8 +154,9 @@ void server::start()
         });
 }
 
-awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, std::size_t listener)
+awaitable<void> server::accept_loop(worker& w, std::shared_ptr<bound_listener> l, std::size_t worker_index)
 {
+    auto& acceptor = *l->acceptors[worker_index];
     for (;;) {
         const auto max = w.cfg().limits.max_connections;
         // At the connection limit, stop accepting: new connections wait in
@@ -150,11 +172,19 @@ awaitable<void> server::accept_loop(worker& w, tcp::acceptor& acceptor, std::siz
             co_await sleep_for(std::chrono::milliseconds(50));
             continue;
         }
-        // The listener's TLS context of the configuration running now: a
-        // reload that rotated the certificate serves it from the next handshake.
-        const auto& l = w.cfg().listeners[listener];
-        start_session(w, std::move(socket), w.rt().listener_tls[listener].get(),
-                      l.tls && l.tls->hsts ? *l.tls->hsts : std::string());
+        // The listener as the configuration running now has it: its TLS
+        // context (a reload that rotated the certificate serves it from the
+        // next handshake) and its HSTS value.
+        const auto& rt = w.rt();
+        const auto& listeners = rt.cfg->listeners;
+        std::size_t i = 0;
+        while (i < listeners.size() && !(listeners[i].address == l->address && listeners[i].port == l->configured_port))
+            ++i;
+        if (i == listeners.size())
+            continue;  // a reload removed it; its acceptors are being closed (the socket goes)
+        const auto& c = listeners[i];
+        start_session(w, std::move(socket), rt.listener_tls[i].get(),
+                      c.tls && c.tls->hsts ? *c.tls->hsts : std::string());
     }
 }
 
@@ -187,11 +217,12 @@ void server::stop_accepting()
 {
     draining_ = true;
     log::info("draining: no longer accepting", {{"open_connections", open_connections_.load()}});
+    std::lock_guard lock(listeners_mutex_);
     for (std::size_t w = 0; w < workers_.size(); ++w)
-        asio::post(workers_[w]->io(), [this, w] {
-            for (auto& acc : acceptors_[w]) {
+        asio::post(workers_[w]->io(), [this, w, all = listeners_] {
+            for (const auto& l : all) {
                 boost::system::error_code ignored;
-                acc->close(ignored);
+                l->acceptors[w]->close(ignored);
             }
             workers_[w]->start_draining();
         });
@@ -311,6 +342,30 @@ reload_result server::reload_now()
                                                                        {"generation", running->generation}});
         return r;
     }
+    // Listeners: those the new configuration names as before stay bound;
+    // the others are bound now (a port in use fails the reload, nothing changed).
+    std::vector<std::shared_ptr<bound_listener>> listening, started_listening;
+    try {
+        std::lock_guard lock(listeners_mutex_);
+        for (const auto& l : next->cfg->listeners) {
+            auto same = std::find_if(listeners_.begin(), listeners_.end(), [&](const auto& b) {
+                return b->address == l.address && b->configured_port == l.port;
+            });
+            if (same != listeners_.end()) {
+                listening.push_back(*same);
+            } else {
+                listening.push_back(bind_listener(l));
+                started_listening.push_back(listening.back());
+            }
+        }
+    } catch (const std::exception& e) {
+        r.error = next->cfg->source_file + ": listen: cannot bind: " + e.what() + " (nothing was changed)";
+        process.reloads_failed.fetch_add(1);
+        process.last_reload_ok = 0;
+        log::error("reload failed: the running configuration stays", {{"error", r.error},
+                                                                       {"generation", running->generation}});
+        return r;
+    }
     for (const auto& b : next->backends) {
         const auto* i = running->find_backend(b->cfg.name);
         (i && running->backends[*i] == b ? r.kept : r.started).push_back(b->cfg.name);
@@ -331,6 +386,22 @@ reload_result server::reload_now()
     }
     for (auto& w : workers_)
         asio::post(w->io(), [&wk = *w, next] { wk.install(next); });
+    std::vector<std::shared_ptr<bound_listener>> stopped_listening;
+    {
+        std::lock_guard lock(listeners_mutex_);
+        for (const auto& b : listeners_)
+            if (std::find(listening.begin(), listening.end(), b) == listening.end())
+                stopped_listening.push_back(b);
+        listeners_ = listening;
+    }
+    for (const auto& l : started_listening) {
+        start_accepting(l);
+        log::info("listening", {{"address", l->address}, {"port", l->port}, {"threads", workers_.size()}});
+    }
+    for (const auto& l : stopped_listening) {
+        close_listener(l);
+        log::info("no longer listening", {{"address", l->address}, {"port", l->port}});
+    }
     r.ok = true;
     r.generation = next->generation;
     process.reloads_succeeded.fetch_add(1);

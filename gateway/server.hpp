@@ -70,7 +70,19 @@ public:
     std::string metrics_text() const;
 
 private:
-    awaitable<void> accept_loop(worker& w, tcp::acceptor& acceptor, std::size_t listener);
+    // One configured listener, bound: an acceptor per worker on one port
+    // (SO_REUSEPORT). Kept across reloads while the configuration names the
+    // same address and port; a reload that changes them binds anew first.
+    struct bound_listener {
+        std::string address;
+        std::uint16_t configured_port = 0;  // as the YAML has it (0: any)
+        std::uint16_t port = 0;             // as bound
+        std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by worker
+    };
+    std::shared_ptr<bound_listener> bind_listener(const config::listener& l);
+    void start_accepting(const std::shared_ptr<bound_listener>& l);
+    void close_listener(const std::shared_ptr<bound_listener>& l);
+    awaitable<void> accept_loop(worker& w, std::shared_ptr<bound_listener> l, std::size_t worker_index);
     reload_result reload_now();
     // Backends no configuration uses any more: logged out and their pools
     // closed once no request holds them (a periodic look on worker 0).
@@ -95,8 +107,8 @@ private:
     std::vector<std::shared_ptr<backend_state>> retired_;
     std::atomic<std::size_t> open_connections_{0};
     std::vector<std::unique_ptr<worker>> workers_;
-    // acceptors_[worker][listener]
-    std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors_;
+    mutable std::mutex listeners_mutex_;
+    std::vector<std::shared_ptr<bound_listener>> listeners_;  // in the running configuration's order
     std::unique_ptr<tcp::acceptor> admin_acceptor_;
     std::shared_ptr<redis::connection> subscriber_;  // on worker 0, with redis:
     std::vector<std::thread> threads_;

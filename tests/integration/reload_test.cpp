@@ -11,7 +11,11 @@
 
 #include <atomic>
 #include <fstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sstream>
 #include <thread>
 
@@ -201,11 +205,17 @@ BOOST_AUTO_TEST_CASE(a_refused_file_changes_nothing)
     e.gw->signal(SIGHUP);
     BOOST_TEST(e.gw->proc().wait_for_err("reload failed", 5s));
     BOOST_TEST(eventually([&] { return e.metric("gateway_config_reloads_total{result=\"failure\"}") == "2"; }, 5s));
-    // A change only a restart can make (the listener's port) is refused too.
-    e.write(e.config(false, 1));
+    // A change only a restart can make (the admin listener's port) is refused too.
+    auto admin_moved = e.config(false);
+    const auto admin_at = admin_moved.find("admin: {address: 127.0.0.1, port: 0}");
+    BOOST_REQUIRE(admin_at != std::string::npos);
+    admin_moved.replace(admin_at, std::string("admin: {address: 127.0.0.1, port: 0}").size(),
+                        "admin: {address: 127.0.0.1, port: " + std::to_string(free_port()) + "}");
+    e.write(admin_moved);
     const auto restart = e.reload();
     BOOST_TEST(restart.status == 422u);
-    BOOST_TEST(std::string(restart.json().at("error").as_string()).find("takes a restart") != std::string::npos);
+    BOOST_TEST(std::string(restart.json().at("error").as_string()).find("admin: the admin listener changed; that "
+                                                                        "takes a restart") != std::string::npos);
     // A good file, through SIGHUP: B runs.
     e.write(e.config(false));
     e.gw->signal(SIGHUP);
@@ -255,4 +265,49 @@ BOOST_AUTO_TEST_CASE(certificate_rotation_without_a_restart)
     BOOST_TEST(refused.status == 422u);
     tls_session still(e.gw->port(), {a.ca_cert, b.ca_cert});
     BOOST_TEST(still.peer_sha256() == b.leaf_sha256);
+}
+
+// A listener whose port changes is bound anew by the reload; the old port
+// stops accepting, and a connection it accepted before keeps working.
+BOOST_AUTO_TEST_CASE(a_moved_listener_is_bound_anew)
+{
+    env e;
+    e.start();
+    const auto old_port = e.gw->port();
+    raw_client kept(old_port);
+    const std::string request =
+        "GET /cpm/regions/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + k1 + "\r\n\r\n";
+    kept.send(request);
+    BOOST_TEST(kept.read_response()->status == 200u);
+    const auto new_port = free_port();
+    e.write(e.config(true, new_port));
+    const auto r = e.reload();
+    BOOST_TEST_REQUIRE(r.status == 200u, r.body);
+    BOOST_TEST(e.gw->proc().wait_for_err("\"port\":" + std::to_string(new_port), 5s));
+    BOOST_TEST(curl({"-H", "Authorization: Bearer " + k1, "http://127.0.0.1:" + std::to_string(new_port) +
+                                                             "/cpm/regions/"})
+                   .response()
+                   .status == 200u);
+    BOOST_TEST(eventually([&] { return connection_refused(old_port); }, 3s));
+    kept.send(request);
+    const auto again = kept.read_response();
+    BOOST_TEST_REQUIRE(again.has_value());
+    BOOST_TEST(again->status == 200u);
+    // A port another socket holds: the reload fails, the listener stays where it is.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    e.write(e.config(false, ntohs(addr.sin_port)));
+    const auto refused = e.reload();
+    ::close(fd);
+    BOOST_TEST(refused.status == 422u);
+    BOOST_TEST(std::string(refused.json().at("error").as_string()).find("cannot bind") != std::string::npos);
+    BOOST_TEST(curl({"-H", "Authorization: Bearer " + k2, "http://127.0.0.1:" + std::to_string(new_port) +
+                                                             "/cpm/regions/"})
+                   .response()
+                   .status == 200u);  // still A, still on new_port
 }
