@@ -37,7 +37,8 @@ bg::config::gateway_config load_valid(const std::string& file)
 int check_config(const std::string& file)
 {
     try {
-        load_valid(file);
+        const auto cfg = load_valid(file);
+        bg::make_listener_tls(cfg);  // as the gateway will: the certificate and key read and matched
         std::printf("%s: configuration is valid\n", file.c_str());
         return 0;
     } catch (const std::exception& e) {

@@ -186,8 +186,25 @@ runtime::runtime(config::snapshot snapshot, std::shared_ptr<process_state> p, st
 {
     for (std::size_t i = 0; i < backends.size(); ++i)
         backend_index.emplace(backends[i]->cfg.name, i);
-    for (const auto& l : cfg->listeners)
-        listener_tls.push_back(l.tls ? make_server_tls(*l.tls) : nullptr);
+    listener_tls = make_listener_tls(*cfg);
+}
+
+std::vector<std::unique_ptr<asio::ssl::context>> make_listener_tls(const config::gateway_config& cfg)
+{
+    std::vector<std::unique_ptr<asio::ssl::context>> out;
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& l = cfg.listeners[i];
+        try {
+            out.push_back(l.tls ? make_server_tls(*l.tls) : nullptr);
+        } catch (const std::exception& e) {
+            const auto path = (l.where.path.empty() ? "listen[" + std::to_string(i) + "]" : l.where.path) + ".tls";
+            const auto where = cfg.where_of(path);
+            throw std::runtime_error(cfg.source_file + ":" + std::to_string(where.line) + ": " + path +
+                                     ": cannot use the certificate and key (" + l.tls->cert_file + ", " +
+                                     l.tls->key_file + "): " + e.what());
+        }
+    }
+    return out;
 }
 
 std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next)

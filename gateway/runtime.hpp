@@ -97,6 +97,11 @@ struct runtime {
     log::access_sink& access() const { return process->access; }
 };
 
+// The listeners' TLS contexts (certificate chain, key, client CA read now),
+// by listener index; null for a plain listener. Throws naming the listener
+// and its line (a key that does not match its certificate, a file unreadable).
+std::vector<std::unique_ptr<asio::ssl::context>> make_listener_tls(const config::gateway_config& cfg);
+
 // A configuration's change that a reload cannot apply (the admin listener,
 // threads, Redis, the access log's path), named; nullopt: none.
 std::optional<std::string> needs_restart(const config::gateway_config& running, const config::gateway_config& next);

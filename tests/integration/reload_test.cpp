@@ -263,6 +263,12 @@ BOOST_AUTO_TEST_CASE(certificate_rotation_without_a_restart)
     fs::copy_file(a.key, e.dir / "tls.key", fs::copy_options::overwrite_existing);
     const auto refused = e.reload();
     BOOST_TEST(refused.status == 422u);
+    BOOST_TEST(std::string(refused.json().at("error").as_string()).find("listen.tls: cannot use the certificate and key") !=
+               std::string::npos);
+    // --check-config says so too, before anyone reloads.
+    const auto checked = run({gateway_binary(), "--check-config", (e.dir / "gateway.yaml").string()});
+    BOOST_TEST(checked.code == 1);
+    BOOST_TEST(checked.err.find("listen.tls: cannot use the certificate and key") != std::string::npos, checked.err);
     tls_session still(e.gw->port(), {a.ca_cert, b.ca_cert});
     BOOST_TEST(still.peer_sha256() == b.leaf_sha256);
 }
