@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_CASE(twenty_reloads_under_load_fail_no_request)
         BOOST_TEST(body.at("generation").as_int64() == i + 1);
         BOOST_TEST(boost::json::serialize(body.at("backends_kept")) == R"(["cpm"])");
         BOOST_TEST(boost::json::serialize(body.at("backends_started")) == R"(["veeam"])");
-        std::this_thread::sleep_for(700ms);
+        std::this_thread::sleep_for(900ms);  // 20 reloads in about 20 s of load
     }
     stop = true;
     load.join();
