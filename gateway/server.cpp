@@ -41,6 +41,15 @@ awaitable<void> sleep_for(std::chrono::milliseconds d)
     co_await t.async_wait(use_tuple);
 }
 
+// How many listeners before listeners[i] have its address and port.
+std::size_t occurrence_of(const std::vector<config::listener>& listeners, std::size_t i)
+{
+    std::size_t n = 0;
+    for (std::size_t j = 0; j < i; ++j)
+        n += listeners[j].address == listeners[i].address && listeners[j].port == listeners[i].port;
+    return n;
+}
+
 unsigned thread_count(unsigned configured)
 {
     if (configured > 0)
@@ -82,23 +91,33 @@ std::shared_ptr<const runtime> server::current() const
 void server::bind_all()
 {
     const auto& cfg = *rt_->cfg;
-    for (const auto& l : cfg.listeners)
-        listeners_.push_back(bind_listener(l));
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i)
+        listeners_.push_back(bind_listener(cfg.listeners[i], occurrence_of(cfg.listeners, i)));
     if (cfg.admin.enabled)
         admin_acceptor_ = bind_acceptor(workers_[0]->io(), cfg.admin.address, cfg.admin.port, false);
 }
 
-std::shared_ptr<server::bound_listener> server::bind_listener(const config::listener& l)
+std::shared_ptr<server::bound_listener> server::bind_listener(const config::listener& l, std::size_t occurrence)
 {
     auto b = std::make_shared<bound_listener>();
     b->address = l.address;
     b->configured_port = l.port;
+    b->occurrence = occurrence;
     // The first acceptor fixes the port (port 0 picks one); the others share it.
     b->acceptors.push_back(bind_acceptor(workers_[0]->io(), l.address, l.port, true));
     b->port = b->acceptors.front()->local_endpoint().port();
     for (std::size_t w = 1; w < workers_.size(); ++w)
         b->acceptors.push_back(bind_acceptor(workers_[w]->io(), l.address, b->port, true));
     return b;
+}
+
+std::size_t server::find_listener(const std::vector<config::listener>& listeners, const bound_listener& l)
+{
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < listeners.size(); ++i)
+        if (listeners[i].address == l.address && listeners[i].port == l.configured_port && seen++ == l.occurrence)
+            return i;
+    return listeners.size();
 }
 
 void server::start_accepting(const std::shared_ptr<bound_listener>& l)
@@ -177,9 +196,7 @@ awaitable<void> server::accept_loop(worker& w, std::shared_ptr<bound_listener> l
         // next handshake) and its HSTS value.
         const auto& rt = w.rt();
         const auto& listeners = rt.cfg->listeners;
-        std::size_t i = 0;
-        while (i < listeners.size() && !(listeners[i].address == l->address && listeners[i].port == l->configured_port))
-            ++i;
+        const auto i = find_listener(listeners, *l);
         if (i == listeners.size())
             continue;  // a reload removed it; its acceptors are being closed (the socket goes)
         const auto& c = listeners[i];
@@ -206,10 +223,11 @@ void server::shutdown()
         forced_ = true;
         return;
     }
+    const auto rt = current();  // (a signal's thread: rt_ is read under its lock)
     log::info("shutting down: unready, still serving for drain_delay",
               {{"open_connections", open_connections_.load()},
-               {"drain_delay_ms", rt_->cfg->drain_delay.count()},
-               {"grace_ms", rt_->cfg->shutdown_grace.count()}});
+               {"drain_delay_ms", rt->cfg->drain_delay.count()},
+               {"grace_ms", rt->cfg->shutdown_grace.count()}});
     asio::co_spawn(workers_[0]->io(), drain_then_stop(), asio::detached);
 }
 
@@ -234,7 +252,7 @@ awaitable<void> server::flush_access_log()
 {
     for (;;) {
         co_await sleep_for(std::chrono::seconds(1));
-        rt_->access().flush();
+        current()->access().flush();  // (the process's log: the same across reloads)
     }
 }
 
@@ -347,14 +365,17 @@ reload_result server::reload_now()
     std::vector<std::shared_ptr<bound_listener>> listening, started_listening;
     try {
         std::lock_guard lock(listeners_mutex_);
-        for (const auto& l : next->cfg->listeners) {
+        const auto& next_listeners = next->cfg->listeners;
+        for (std::size_t i = 0; i < next_listeners.size(); ++i) {
+            const auto& l = next_listeners[i];
+            const auto occurrence = occurrence_of(next_listeners, i);
             auto same = std::find_if(listeners_.begin(), listeners_.end(), [&](const auto& b) {
-                return b->address == l.address && b->configured_port == l.port;
+                return b->address == l.address && b->configured_port == l.port && b->occurrence == occurrence;
             });
             if (same != listeners_.end()) {
                 listening.push_back(*same);
             } else {
-                listening.push_back(bind_listener(l));
+                listening.push_back(bind_listener(l, occurrence));
                 started_listening.push_back(listening.back());
             }
         }

@@ -77,9 +77,14 @@ private:
         std::string address;
         std::uint16_t configured_port = 0;  // as the YAML has it (0: any)
         std::uint16_t port = 0;             // as bound
+        // Among the listeners with this address and configured port (several
+        // with port 0), which one: the configuration's order.
+        std::size_t occurrence = 0;
         std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by worker
     };
-    std::shared_ptr<bound_listener> bind_listener(const config::listener& l);
+    std::shared_ptr<bound_listener> bind_listener(const config::listener& l, std::size_t occurrence);
+    // The index of `l` in `listeners`, or listeners.size() when it is not there.
+    static std::size_t find_listener(const std::vector<config::listener>& listeners, const bound_listener& l);
     void start_accepting(const std::shared_ptr<bound_listener>& l);
     void close_listener(const std::shared_ptr<bound_listener>& l);
     awaitable<void> accept_loop(worker& w, std::shared_ptr<bound_listener> l, std::size_t worker_index);

@@ -317,3 +317,37 @@ BOOST_AUTO_TEST_CASE(a_moved_listener_is_bound_anew)
                    .response()
                    .status == 200u);  // still A, still on new_port
 }
+
+// Two listeners on port 0 (a plain one, a TLS one): each keeps its own
+// socket and its own protocol across reloads (they are told apart by their
+// order among listeners with the same address and port).
+BOOST_AUTO_TEST_CASE(listeners_alike_keep_their_own_protocol)
+{
+    env e;
+    const auto a = make_tls_files(e.dir.path(), "a");
+    auto with_two = [&](bool keys_a) {
+        auto yaml = e.config(keys_a);
+        const std::string one = "listen:\n  address: 127.0.0.1\n  port: 0\n\n";
+        const auto at = yaml.find(one);
+        BOOST_REQUIRE(at != std::string::npos);
+        yaml.replace(at, one.size(),
+                     "listen:\n  - {address: 127.0.0.1, port: 0}\n  - {address: 127.0.0.1, port: 0, tls: {cert: \"" +
+                         a.cert.string() + "\", key: \"" + a.key.string() + "\"}}\n");
+        return yaml;
+    };
+    e.gw = std::make_unique<gateway_process>(e.dir.path(), with_two(true), 2);
+    auto check = [&](const std::string& key, unsigned want) {
+        BOOST_TEST(curl({"-H", "Authorization: Bearer " + key, gateway_url(*e.gw, "/cpm/regions/", 0)})
+                       .response()
+                       .status == want);
+        BOOST_TEST(curl({"--cacert", a.ca_cert.string(), "-H", "Authorization: Bearer " + key,
+                         "https://localhost:" + std::to_string(e.gw->port(1)) + "/cpm/regions/"})
+                       .response()
+                       .status == want);
+    };
+    check(k2, 200u);
+    e.write(with_two(false));
+    BOOST_TEST_REQUIRE(e.reload().status == 200u);
+    check(k3, 200u);
+    check(k2, 401u);
+}
