@@ -305,10 +305,9 @@ awaitable<std::optional<gateway_error>> backupdr_adapter::log_in(upstream_client
     co_return co_await open_session(upstream, token, token_is_new);
 }
 
-// One replica of the fleet opens the session (the one that takes the share's
-// lock) and stores its id for the others, until its idle expiry. A session
-// the vendor refused is removed from the share only while it is still the
-// one stored (compare-and-delete).
+// One replica of the fleet opens the session (fleet_login: the one that
+// takes the share's lock) and stores its id for the others, until its idle
+// expiry.
 awaitable<std::optional<std::optional<gateway_error>>> backupdr_adapter::shared_session(upstream_client& upstream,
                                                                                         const std::string& token,
                                                                                         bool token_is_new)
@@ -316,66 +315,36 @@ awaitable<std::optional<std::optional<gateway_error>>> backupdr_adapter::shared_
     using std::chrono::milliseconds;
     const auto hold = std::chrono::duration_cast<milliseconds>(backend().timeouts.connect +
                                                                backend().timeouts.request * 3) / 2;
-    const auto give_up = clock::now() + hold;
-    auto rejected = [this] {
+    const auto rejected = [this] {
         std::lock_guard lock(mutex_);
         return rejected_form_;
     };
-    auto adopt = [this](const credential_share::entry& e) {
+    const auto adopt = [this](const credential_share::entry& e) {
+        std::lock_guard lock(mutex_);
         if (!e.plain || e.plain->empty() || e.stored == rejected_form_)
             return false;
         session_ = session{*e.plain, clock::now()};
         shared_form_ = e.stored;
         return true;
     };
-    for (;;) {
-        const auto found = co_await share_->read();
-        if (!found.reachable)
-            co_return std::nullopt;
+    const auto log_in = [&](const credential_share::entry&) -> awaitable<std::optional<gateway_error>> {
+        auto failed = co_await open_session(upstream, token, token_is_new);
+        if (failed)
+            co_return failed;
+        std::string id;
         {
             std::lock_guard lock(mutex_);
-            if (adopt(found))
-                co_return std::optional<gateway_error>{};
+            id = session_ ? session_->id : std::string();
         }
-        if (found.plain && found.stored == rejected())
-            co_await share_->discard(found.stored);
-        const auto locked = co_await share_->lock(hold);
-        if (locked == credential_share::lock_result::unreachable)
-            co_return std::nullopt;
-        if (locked == credential_share::lock_result::taken) {
-            // Another replica may have stored one between the read and the lock.
-            const auto again = co_await share_->read();
-            bool adopted = false;
-            {
-                std::lock_guard lock(mutex_);
-                adopted = adopt(again);
-            }
-            if (adopted) {
-                co_await share_->unlock();
-                co_return std::optional<gateway_error>{};
-            }
-            auto failed = co_await open_session(upstream, token, token_is_new);
-            if (!failed) {
-                std::string id;
-                {
-                    std::lock_guard lock(mutex_);
-                    id = session_ ? session_->id : std::string();
-                }
-                const auto ttl = std::chrono::duration_cast<milliseconds>(idle_ - margin_of(idle_));
-                std::optional<std::string> form;
-                if (!id.empty())
-                    form = co_await share_->write(id, ttl);
-                std::lock_guard lock(mutex_);
-                shared_form_ = form.value_or(std::string());
-            }
-            co_await share_->unlock();
-            co_return std::optional<gateway_error>{std::move(failed)};
-        }
-        if (clock::now() >= give_up)
-            co_return std::nullopt;  // the other replica's session never came: open one here
-        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, milliseconds(20));
-        co_await pause.async_wait(boost::asio::use_awaitable);
-    }
+        std::optional<std::string> form;
+        if (!id.empty())
+            form = co_await share_->write(id, std::chrono::duration_cast<milliseconds>(idle_ - margin_of(idle_)));
+        std::lock_guard lock(mutex_);
+        shared_form_ = form.value_or(std::string());
+        co_return std::nullopt;
+    };
+    const auto held = [] { return false; };  // no session to go on with: wait for the other's
+    co_return co_await fleet_login(*share_, hold, adopt, rejected, log_in, held);
 }
 
 awaitable<std::optional<gateway_error>> backupdr_adapter::open_session(upstream_client& upstream, std::string token,

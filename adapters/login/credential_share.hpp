@@ -9,7 +9,12 @@
 // falls back to its own login, one at a time per backend, as without a share.
 #pragma once
 
+#include "core/errors.hpp"
+
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <optional>
@@ -46,5 +51,55 @@ public:
     // one another replica has just stored stays.
     virtual boost::asio::awaitable<void> discard(const std::string& stored) = 0;
 };
+
+// The fleet's one login (docs/scale-out.md), for an adapter with a share:
+// a credential another replica stored is taken (`adopt(entry)`: true when
+// it was usable and is now this replica's); one the vendor refused here
+// (`rejected()`: its stored form) is removed if it is still the one stored
+// (compare-and-delete: a newer one stays); else this replica takes the
+// fleet's lock, reads once more (another may have stored one meanwhile),
+// and `log_in(entry)` logs in and stores what it got (its failure, or
+// nothing). While another replica holds the lock, `held()` may end the wait
+// (true: what this replica has will do); else it reads again every 20 ms,
+// for at most `hold`. nullopt: the share could not be reached, or the other
+// replica's login never came (log in here); else the outcome. The callables
+// are named locals of the caller (GCC 12 and temporaries in co_await).
+template <class Adopt, class Rejected, class LogIn, class Held>
+boost::asio::awaitable<std::optional<std::optional<gateway_error>>> fleet_login(credential_share& share,
+                                                                                const std::chrono::milliseconds& hold,
+                                                                                const Adopt& adopt,
+                                                                                const Rejected& rejected,
+                                                                                const LogIn& log_in, const Held& held)
+{
+    using outcome = std::optional<gateway_error>;
+    const auto give_up = std::chrono::steady_clock::now() + hold;
+    for (;;) {
+        const auto found = co_await share.read();
+        if (!found.reachable)
+            co_return std::nullopt;
+        if (adopt(found))
+            co_return outcome{};
+        if (found.plain && found.stored == rejected())
+            co_await share.discard(found.stored);
+        const auto locked = co_await share.lock(hold);
+        if (locked == credential_share::lock_result::unreachable)
+            co_return std::nullopt;
+        if (locked == credential_share::lock_result::taken) {
+            const auto again = co_await share.read();
+            const bool adopted = adopt(again);
+            outcome failed;
+            if (!adopted)
+                failed = co_await log_in(again);
+            co_await share.unlock();
+            co_return outcome{std::move(failed)};
+        }
+        if (held())
+            co_return outcome{};
+        if (std::chrono::steady_clock::now() >= give_up)
+            co_return std::nullopt;
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(20));
+        co_await pause.async_wait(boost::asio::use_awaitable);
+    }
+}
 
 }  // namespace bg::adapters

@@ -132,10 +132,8 @@ std::optional<token_adapter::credential> token_adapter::usable_shared(const cred
     return c;
 }
 
-// One replica of the fleet logs in (the one that takes the share's lock) and
-// stores what it got; the others read it. A credential the vendor refused is
-// removed from the share only if it is still the one stored
-// (compare-and-delete): a newer one another replica stored stays.
+// One replica of the fleet logs in (fleet_login: the one that takes the
+// share's lock) and stores what it got; the others read it.
 awaitable<std::optional<std::optional<gateway_error>>> token_adapter::renew_shared(const snapshot& seen,
                                                                                    upstream_client& upstream)
 {
@@ -144,59 +142,39 @@ awaitable<std::optional<std::optional<gateway_error>>> token_adapter::renew_shar
     // they are answered even when another replica's login never finishes.
     const auto hold = std::chrono::duration_cast<milliseconds>(backend().timeouts.connect +
                                                                backend().timeouts.request * 3) / 2;
-    const auto give_up = std::chrono::steady_clock::now() + hold;
-    for (;;) {
-        const auto found = co_await share_->read();
-        if (!found.reachable)
-            co_return std::nullopt;
-        if (auto c = usable_shared(found, seen)) {
-            store(std::move(*c), found.stored);
-            co_return std::optional<gateway_error>{};
-        }
-        if (found.plain && found.stored == rejected_form())
-            co_await share_->discard(found.stored);
-        const auto locked = co_await share_->lock(hold);
-        if (locked == credential_share::lock_result::unreachable)
-            co_return std::nullopt;
-        if (locked == credential_share::lock_result::taken) {
-            // Another replica may have stored one between the read and the lock.
-            const auto again = co_await share_->read();
-            if (auto c = usable_shared(again, seen)) {
-                store(std::move(*c), again.stored);
-                co_await share_->unlock();
-                co_return std::optional<gateway_error>{};
-            }
-            // A refresh token in the share (or this replica's) may still serve.
-            auto previous = seen.cred;
-            if (again.plain && again.stored != rejected_form())
-                if (auto c = deserialize(*again.plain); c && (!previous || c->issued >= previous->issued))
-                    previous = std::move(c);
-            auto obtained = co_await obtain(upstream, previous);
-            if (auto* e = std::get_if<gateway_error>(&obtained)) {
-                co_await share_->unlock();
-                co_return std::optional<gateway_error>{std::move(*e)};
-            }
-            auto c = std::get<credential>(std::move(obtained));
-            const auto keep_until = std::max(usable_until(c), c.refresh_expires);
-            std::optional<std::string> form;
-            if (keep_until > now())
-                form = co_await share_->write(serialize(c), std::chrono::duration_cast<milliseconds>(keep_until - now()));
-            store(std::move(c), form.value_or(std::string()));
-            co_await share_->unlock();
-            co_return std::optional<gateway_error>{};
-        }
-        // Another replica is logging in.
-        if (seen.phase == credential_phase::ageing) {
-            // Ours still serves: use it a second more, then read what it stored.
-            std::lock_guard lock(mutex_);
-            deferred_until_ = now() + std::chrono::seconds(1);
-            co_return std::optional<gateway_error>{};
-        }
-        if (std::chrono::steady_clock::now() >= give_up)
-            co_return std::nullopt;  // its login never came: log in here
-        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, milliseconds(20));
-        co_await pause.async_wait(boost::asio::use_awaitable);
-    }
+    const auto adopt = [&](const credential_share::entry& e) {
+        auto c = usable_shared(e, seen);
+        if (c)
+            store(std::move(*c), e.stored);
+        return c.has_value();
+    };
+    const auto rejected = [this] { return rejected_form(); };
+    const auto log_in = [&](const credential_share::entry& found) -> awaitable<std::optional<gateway_error>> {
+        // A refresh token in the share (or this replica's) may still serve.
+        auto previous = seen.cred;
+        if (found.plain && found.stored != rejected_form())
+            if (auto c = deserialize(*found.plain); c && (!previous || c->issued >= previous->issued))
+                previous = std::move(c);
+        auto obtained = co_await obtain(upstream, previous);
+        if (auto* e = std::get_if<gateway_error>(&obtained))
+            co_return std::move(*e);
+        auto c = std::get<credential>(std::move(obtained));
+        const auto keep_until = std::max(usable_until(c), c.refresh_expires);
+        std::optional<std::string> form;
+        if (keep_until > now())
+            form = co_await share_->write(serialize(c), std::chrono::duration_cast<milliseconds>(keep_until - now()));
+        store(std::move(c), form.value_or(std::string()));
+        co_return std::nullopt;
+    };
+    const auto held = [&] {
+        if (seen.phase != credential_phase::ageing)
+            return false;
+        // Ours still serves: use it a second more, then read what the other stored.
+        std::lock_guard lock(mutex_);
+        deferred_until_ = now() + std::chrono::seconds(1);
+        return true;
+    };
+    co_return co_await fleet_login(*share_, hold, adopt, rejected, log_in, held);
 }
 
 awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::request_header<>& head,
