@@ -550,8 +550,8 @@ std::vector<T> read_list(yaml_reader& r, const node_ref& at, std::string_view ex
 
 gateway_config read_gateway(yaml_reader& r, const node_ref& root)
 {
-    auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "drain_delay", "shutdown_grace", "access_log",
-                             "clients", "backends", "redis"});
+    auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "drain_delay", "shutdown_grace",
+                             "access_log", "clients", "backends", "redis"});
     gateway_config cfg;
     cfg.listeners = read_listeners(r, f.require("listen", "a map (one listener) or a list of maps"));
     if (auto n = f.find("admin"))
