@@ -81,7 +81,7 @@ std::string render_problem(const gateway_error& e, std::string_view backend, std
 }
 
 std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id,
-                           std::string_view title)
+                           std::string_view title, std::string_view trace_id)
 {
     const auto info = info_of(e.code);
     boost::json::object doc;
@@ -92,6 +92,8 @@ std::string render_problem(const gateway_error& e, std::string_view backend, std
     if (!backend.empty())
         doc["backend"] = backend;
     doc["request_id"] = request_id;
+    if (!trace_id.empty())
+        doc["trace_id"] = trace_id;
     if (e.upstream_status) {
         boost::json::object up;
         up["status"] = *e.upstream_status;

@@ -76,7 +76,8 @@ std::string render_problem(const gateway_error& e, std::string_view backend, std
 // The HTTP status of `e`: its code's, or for upstream_error the upstream's.
 unsigned status_of(const gateway_error& e);
 // For upstream_error: the problem's title is the vendor's message.
+// `trace_id`: the request's W3C trace id, a member of the document when given.
 std::string render_problem(const gateway_error& e, std::string_view backend, std::string_view request_id,
-                           std::string_view title);
+                           std::string_view title, std::string_view trace_id = {});
 
 }  // namespace bg

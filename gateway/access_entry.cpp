@@ -46,6 +46,7 @@ void access_entry::finish(unsigned status, bool aborted)
     boost::json::object line;
     line["time"] = log::now_rfc3339();
     line["request_id"] = request_id;
+    line["trace_id"] = trace_id;
     line["remote"] = remote_ip_;
     line["principal"] = principal.empty() ? boost::json::value(nullptr) : boost::json::value(principal);
     line["backend"] = backend.empty() ? boost::json::value(nullptr) : boost::json::value(backend);

@@ -24,6 +24,7 @@ public:
     void finish(unsigned status, bool aborted = false);
 
     std::string request_id;
+    std::string_view trace_id;  // the request's (request_ctx::trace), which outlives this entry's line
     std::string principal;
     std::string backend;
     unsigned upstream_status = 0;

@@ -361,6 +361,11 @@ private:
         req.version(11);
         req.set(http::field::host, ctx.state->target->host_header());
         req.set("X-Forwarded-For", xff);
+        // W3C trace context: the gateway's span is the vendor's parent; a
+        // tracestate goes on only with the traceparent it came with.
+        req.set("traceparent", ctx.trace.header());
+        if (!ctx.trace.joined)
+            req.erase("tracestate");
         req.set("X-Forwarded-Proto", down_.tls() ? "https" : "http");
         if (!forwarded_host.empty())
             req.set("X-Forwarded-Host", forwarded_host);
@@ -1429,7 +1434,7 @@ private:
         // Every 429 and 503 says when to come back (DESIGN.md).
         if ((status == 429 || status == 503) && res.find(http::field::retry_after) == res.end())
             res.set(http::field::retry_after, "1");
-        res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title);
+        res.body() = render_problem(p.error, ctx.log.backend, ctx.log.request_id, p.title, ctx.trace.trace_id());
         co_await write_whole(ctx, res, p.error.upstream_status.value_or(0), p.keep_alive);
     }
 

@@ -11,6 +11,7 @@
 #include "gateway/coarse_clock.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/route.hpp"
+#include "gateway/trace_context.hpp"
 
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -26,9 +27,11 @@ using header_parser = http::request_parser<http::empty_body>;
 struct request_ctx {
     request_ctx(worker& w, header_parser& p, const std::string& remote_ip)
         : rt(w.current()), parser(p), log(w, p.get(), remote_ip, request_id_for(p.get()["X-Request-Id"])),
-          client_version(p.get().version()), client_keep_alive(p.get().keep_alive()),
-          head_request(p.get().method() == http::verb::head), body_follows(!p.is_done())
+          trace(trace_context::from(p.get()["traceparent"])), client_version(p.get().version()),
+          client_keep_alive(p.get().keep_alive()), head_request(p.get().method() == http::verb::head),
+          body_follows(!p.is_done())
     {
+        log.trace_id = trace.trace_id();
     }
     request_ctx(const request_ctx&) = delete;
     request_ctx& operator=(const request_ctx&) = delete;
@@ -44,6 +47,8 @@ struct request_ctx {
     header_parser& parser;
     http::request<http::empty_body>& req() { return parser.get(); }
     access_entry log;
+    // W3C trace context: the client's trace joined, or a new one.
+    trace_context trace;
     // What any answer must follow: the client's version and method (no body
     // for HEAD) and whether it keeps the connection. Taken before the head
     // is rewritten.
