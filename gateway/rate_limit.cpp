@@ -21,9 +21,9 @@ std::int64_t remaining_at(const prepared_limit& l, std::int64_t tat, std::int64_
 }
 
 // What one request does to the limits whose TATs are `tat` (0: a quiet
-// key), at `now`. `throttled_us`: the backend's throttle still to run.
-admission decide_with(const std::vector<const prepared_limit*>& limits, std::vector<std::int64_t>& tat,
-                      std::int64_t now, std::int64_t throttled_us)
+// key), at `now`: all admit it (and each TAT moves on) or it is refused
+// (none moves).
+admission decide(const std::vector<const prepared_limit*>& limits, std::vector<std::int64_t>& tat, std::int64_t now)
 {
     admission a;
     std::int64_t wait = 0;
@@ -31,10 +31,7 @@ admission decide_with(const std::vector<const prepared_limit*>& limits, std::vec
         tat[i] = std::max(tat[i], now);
         wait = std::max(wait, tat[i] - limits[i]->tolerance_us - now);
     }
-    if (throttled_us > 0) {
-        a.what = admission::verdict::throttled;
-        a.wait_us = throttled_us;
-    } else if (wait > 0) {
+    if (wait > 0) {
         a.what = admission::verdict::limited;
         a.wait_us = wait;
     }
@@ -94,11 +91,6 @@ prepared_limit divided(const prepared_limit& l, unsigned divisor)
     return d;
 }
 
-admission decide(const std::vector<const prepared_limit*>& limits, std::vector<std::int64_t>& tat, std::int64_t now_us)
-{
-    return decide_with(limits, tat, now_us, 0);
-}
-
 admission local_limiter::admit(const std::vector<const prepared_limit*>& limits, std::int64_t now)
 {
     std::lock_guard lock(mutex_);
@@ -108,7 +100,7 @@ admission local_limiter::admit(const std::vector<const prepared_limit*>& limits,
         if (it != tat_.end())
             scratch_[i] = it->second;
     }
-    auto a = decide_with(limits, scratch_, now, 0);
+    auto a = decide(limits, scratch_, now);
     if (a.what == admission::verdict::admitted)
         for (std::size_t i = 0; i < limits.size(); ++i)
             tat_[limits[i]->key] = scratch_[i];

@@ -76,12 +76,6 @@ struct admission {
     bool fallback = false;  // decided here at limit ÷ replicas_hint: Redis could not be reached
 };
 
-// One GCRA decision over several limits at `now_us`, in one step: all
-// admit it (and each TAT moves on) or it is refused (none moves).
-// `tat` gives and takes each limit's TAT (absent: 0, a quiet key).
-admission decide(const std::vector<const prepared_limit*>& limits, std::vector<std::int64_t>& tat,
-                 std::int64_t now_us);
-
 // The limits of this process: its own (no Redis), or the fallback while
 // Redis is unreachable (then at limit ÷ replicas_hint). Thread-safe.
 class local_limiter {

@@ -88,7 +88,6 @@ public:
     static constexpr std::int64_t lease_min = 8;
     static constexpr std::int64_t lease_max = 256;
     static constexpr std::int64_t lease_ttl_us = 100'000;
-    std::int64_t lease_size(std::size_t client, std::size_t backend) const { return plan_for(client, backend).lease; }
 
     redis_status& redis_health() { return redis_health_; }
     const redis_status& redis_health() const { return redis_health_; }

@@ -452,6 +452,16 @@ std::uint64_t gateway_process::peak_rss_kib() const
 
 // ---------------------------------------------------------------- the simulators
 
+std::string metric_value(std::uint16_t admin_port, std::string_view series)
+{
+    const auto text = curl({"http://127.0.0.1:" + std::to_string(admin_port) + "/metrics"}).response().body;
+    const auto found = text.find("\n" + std::string(series) + " ");
+    if (found == std::string::npos)
+        return "";
+    const auto start = found + series.size() + 2;
+    return text.substr(start, text.find('\n', start) - start);
+}
+
 std::uint16_t free_port()
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

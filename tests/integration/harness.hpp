@@ -240,6 +240,9 @@ std::string gateway_url(const gateway_process& gw, std::string_view target, std:
 // is an answer).
 http_response gateway_get(const gateway_process& gw, std::string_view key, std::string_view target,
                           const std::vector<std::string>& more = {});
+// The value of one series ("name" or "name{labels}") in the gateway's
+// /metrics on its admin port, as written; "" when it is not there.
+std::string metric_value(std::uint16_t admin_port, std::string_view series);
 // Starts curl without waiting (for a request in flight during a shutdown).
 std::unique_ptr<child_process> curl_async(const std::vector<std::string>& args, int max_time_s = 20);
 // Parses curl -i output (several responses, 1xx skipped).

@@ -83,19 +83,7 @@ struct env {
         return curl({"-X", "POST", "http://127.0.0.1:" + std::to_string(gw->admin_port()) + "/-/reload"}, 30)
             .response();
     }
-    std::string metrics() const
-    {
-        return curl({"http://127.0.0.1:" + std::to_string(gw->admin_port()) + "/metrics"}).response().body;
-    }
-    std::string metric(const std::string& series) const
-    {
-        const auto text = metrics();
-        const auto found = text.find("\n" + series + " ");
-        if (found == std::string::npos)
-            return "";
-        const auto start = found + series.size() + 2;
-        return text.substr(start, text.find('\n', start) - start);
-    }
+    std::string metric(const std::string& series) const { return metric_value(gw->admin_port(), series); }
     http_response get(const std::string& key, std::string_view target) const
     {
         return gateway_get(*gw, key, target);

@@ -123,15 +123,7 @@ struct env {
     }
     void fault(const std::string& json) const { BOOST_REQUIRE(sim.admin_post("cpm", "faults", json) == 200u); }
     // A line of the admin listener's /metrics, by its name and labels ("" when absent).
-    std::string metric(const std::string& series) const
-    {
-        const auto text = curl({"http://127.0.0.1:" + std::to_string(gw->admin_port()) + "/metrics"}).response().body;
-        const auto at = text.find("\n" + series + " ");
-        if (at == std::string::npos)
-            return "";
-        const auto from = at + series.size() + 2;
-        return text.substr(from, text.find('\n', from) - from);
-    }
+    std::string metric(const std::string& series) const { return metric_value(gw->admin_port(), series); }
     std::size_t policies() const
     {
         return static_cast<std::size_t>(get("/cpm/policies/?limit=1").json().at("total").to_number<std::uint64_t>());

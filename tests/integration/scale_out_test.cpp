@@ -110,13 +110,7 @@ struct fleet {
     // The value of a series in a replica's /metrics ("" when absent).
     std::string metric(std::size_t replica, const std::string& series)
     {
-        const auto text =
-            curl({"http://127.0.0.1:" + std::to_string(at(replica).admin_port()) + "/metrics"}).response().body;
-        const auto found = text.find("\n" + series + " ");
-        if (found == std::string::npos)
-            return "";
-        const auto start = found + series.size() + 2;
-        return text.substr(start, text.find('\n', start) - start);
+        return metric_value(at(replica).admin_port(), series);
     }
 
     // `per_replica` GETs of `target` through each replica at once (one curl
