@@ -25,6 +25,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -144,6 +145,21 @@ public:
     virtual upstream_client* auxiliary() { return nullptr; }
 };
 
+// Where a backend's credential stands, for the status page and /metrics
+// (never the credential itself).
+struct credential_report {
+    using time_point = std::chrono::system_clock::time_point;
+    // "login": obtained from the vendor and renewed; "static": configured
+    // keys that sign each request (nothing to renew); "none".
+    std::string_view kind = "none";
+    std::optional<time_point> valid_until;  // the credential held now, if any
+    std::optional<time_point> last_login;   // the last credential obtained
+    std::uint64_t renewals = 0;             // credentials obtained: logins, refreshes, the fleet's
+    std::uint64_t failures = 0;             // logins and refreshes that failed
+    unsigned consecutive_failures = 0;
+    std::string last_failure;  // the last failure's detail (the vendor's status and message)
+};
+
 class adapter {
 public:
     virtual ~adapter() = default;
@@ -222,6 +238,9 @@ public:
     // once before the first request. An adapter that logs in uses it so that
     // replicas make one login between them; default: not used.
     virtual void share_credentials(std::shared_ptr<credential_share> share) { (void)share; }
+
+    // The credential's state (any thread). Default: the backend has none.
+    virtual credential_report credentials() const { return {}; }
 
 protected:
     explicit adapter(const config::backend& backend) : backend_(backend) {}

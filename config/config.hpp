@@ -71,6 +71,9 @@ struct admin_listener {
     bool enabled = true;
     std::string address = "127.0.0.1";
     std::uint16_t port = 9901;
+    // token / token_file: the bearer token every admin path but /healthz and
+    // /readyz requires; required when the address is not a loopback one.
+    secret token;
 };
 
 struct request_limits {

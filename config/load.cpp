@@ -99,9 +99,11 @@ std::vector<listener> read_listeners(yaml_reader& r, const node_ref& at)
     return out;
 }
 
+setting read_secret(yaml_reader& r, const std::string& key, const node_ref& at);  // below, with credentials
+
 admin_listener read_admin(yaml_reader& r, const node_ref& at)
 {
-    auto f = r.fields(at, {"enabled", "address", "port"});
+    auto f = r.fields(at, {"enabled", "address", "port", "token", "token_file"});
     admin_listener a;
     if (auto n = f.find("enabled"))
         a.enabled = r.boolean(*n);
@@ -109,6 +111,21 @@ admin_listener read_admin(yaml_reader& r, const node_ref& at)
         a.address = r.ip_address(*n);
     if (auto n = f.find("port"))
         a.port = r.port(*n);
+    const auto token = f.find("token");
+    const auto token_file = f.find("token_file");
+    if (token && token_file)
+        r.fail(*token_file, "both 'token' and 'token_file' are given; use one");
+    if (token || token_file) {
+        const auto& n = token ? *token : *token_file;
+        auto value = read_secret(r, token ? "token" : "token_file", n);
+        // It travels in an Authorization header: visible ASCII, and long enough to guess at no rate.
+        bool visible = true;
+        for (unsigned char c : value.value)
+            visible = visible && c > 0x20 && c < 0x7f;
+        if (!visible || value.value.size() < 16)
+            r.fail(n, "expected at least 16 visible ASCII characters (openssl rand -hex 32); the value is not shown");
+        a.token = secret(std::move(value.value));
+    }
     return a;
 }
 
@@ -207,8 +224,6 @@ std::vector<rate_limit> read_rate_limits(yaml_reader& r, const node_ref& at)
 }
 
 // ---------------------------------------------------------------- redis
-
-setting read_secret(yaml_reader& r, const std::string& key, const node_ref& at);  // below, with credentials
 
 redis_settings read_redis(yaml_reader& r, const node_ref& at)
 {

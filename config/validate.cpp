@@ -123,7 +123,17 @@ private:
     void check_admin() const
     {
         const auto& admin = cfg_.admin;
-        if (!admin.enabled || admin.port == 0)
+        if (!admin.enabled)
+            return;
+        // Beyond loopback, the status page, /metrics and /-/reload are for whoever holds the token.
+        boost::system::error_code ec;
+        const auto ip = boost::asio::ip::make_address(admin.address, ec);
+        if (admin.token.empty() && (ec || !ip.is_loopback()))
+            fail("admin.address", "the admin listener on " + admin.address +
+                                      " is reachable beyond this machine: set admin.token or admin.token_file (the "
+                                      "bearer token every admin path but /healthz and /readyz then requires), or "
+                                      "bind it to 127.0.0.1");
+        if (admin.port == 0)
             return;
         for (std::size_t i = 0; i < cfg_.listeners.size(); ++i) {
             const auto& l = cfg_.listeners[i];

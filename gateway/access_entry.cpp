@@ -1,5 +1,7 @@
 #include "gateway/access_entry.hpp"
 
+#include "gateway/http_util.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -8,9 +10,9 @@ namespace bg {
 access_entry::access_entry(worker& w, const boost::beast::http::request_header<>& req, const std::string& remote_ip,
                            std::string rid)
     : request_id(std::move(rid)),
-      w_(w),
-      // (The start is read only for a line to write: a clock reading per request saved.)
-      start_(w.access().enabled() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}),
+      w_(w), timed_(w.access().enabled()),
+      // (Always: the backend's duration histogram counts every request.)
+      start_(clock::now()),
       // (Kept only for a line to write: the request's own target is rewritten for the upstream.)
       method_(w.access().enabled() ? std::string(req.method_string()) : std::string()),
       target_(w.access().enabled() ? std::string(req.target()) : std::string()),
@@ -37,27 +39,33 @@ void access_entry::finish(unsigned status, bool aborted)
         stats.responses_by_class[status / 100].fetch_add(1, std::memory_order_relaxed);
     stats.bytes_in.fetch_add(bytes_in, std::memory_order_relaxed);
     stats.bytes_out.fetch_add(bytes_out, std::memory_order_relaxed);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start_);
+    if (state)
+        state->observed.record(took, status >= 500, attempts);
+    if (client)
+        client->requests.add();
     auto& sink = w_.access();
     if (!sink.enabled())
         return;
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
     const auto q = target_.find('?');
     boost::json::object line;
     line["time"] = log::now_rfc3339();
     line["request_id"] = request_id;
     line["trace_id"] = trace_id;
     line["remote"] = remote_ip_;
-    line["principal"] = principal.empty() ? boost::json::value(nullptr) : boost::json::value(principal);
+    line["client"] = principal.empty() ? boost::json::value(nullptr) : boost::json::value(principal);
     line["backend"] = backend.empty() ? boost::json::value(nullptr) : boost::json::value(backend);
     line["method"] = method_;
     line["path"] = target_.substr(0, q);
-    line["query"] = q == std::string::npos ? std::string() : target_.substr(q + 1);
+    line["query"] = q == std::string::npos ? std::string() : masked_query(std::string_view(target_).substr(q + 1));
     line["status"] = status;
     line["upstream_status"] = upstream_status == 0 ? boost::json::value(nullptr) : boost::json::value(upstream_status);
+    line["attempts"] = attempts;
     line["bytes_in"] = bytes_in;
     line["bytes_out"] = bytes_out;
-    line["duration_us"] = micros;
+    line["duration_us"] = took.count();
+    line["upstream_us"] = upstream_us;
+    line["login_wait_us"] = login_wait_us;
     line["config_generation"] = generation_;
     if (aborted)
         line["aborted"] = true;

@@ -1,8 +1,10 @@
 #include "gateway/admin.hpp"
 
+#include "core/ascii.hpp"
 #include "core/errors.hpp"
 #include "gateway/http_util.hpp"
 #include "gateway/server.hpp"
+#include "gateway/status_page.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,15 +13,46 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <openssl/crypto.h>
+
+#include <optional>
+#include <string>
+
 namespace bg {
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-http::response<http::string_body> admin_response(server& s, const http::request<http::string_body>& req)
+bool open_path(std::string_view path) { return path == "/healthz" || path == "/readyz"; }
+
+// The admin token (admin.token), when the configuration has one: every path
+// but /healthz and /readyz requires it as a bearer token. nullopt: let in.
+std::optional<std::string> refused_by_token(const server& s, std::string_view path,
+                                            const http::request<http::string_body>& req)
 {
-    const auto target = req.target();
-    const auto path = target.substr(0, target.find('?'));
+    const auto rt = s.current();
+    const auto& token = rt->cfg->admin.token;
+    if (token.empty() || open_path(path))
+        return std::nullopt;
+    const auto given = req[http::field::authorization];
+    constexpr std::string_view scheme = "Bearer ";
+    if (given.empty())
+        return std::string("the admin listener requires its bearer token (admin.token): send Authorization: Bearer "
+                           "<token>");
+    if (given.size() <= scheme.size() || !bg::iequals(given.substr(0, scheme.size()), scheme))
+        return std::string("the Authorization header is not a Bearer token");
+    const auto presented = given.substr(scheme.size());
+    const auto& expected = token.reveal();
+    // Compared in constant time (the length is not the secret).
+    if (presented.size() != expected.size() ||
+        CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) != 0)
+        return std::string("the admin bearer token does not match admin.token");
+    return std::nullopt;
+}
+
+http::response<http::string_body> admin_response(server& s, const http::request<http::string_body>& req,
+                                                  std::string_view path)
+{
     http::response<http::string_body> res{http::status::ok, req.version()};
     res.set(http::field::cache_control, "no-store");
     // As on the proxy listener: the client's X-Request-Id when sane, else a new one.
@@ -30,8 +63,13 @@ http::response<http::string_body> admin_response(server& s, const http::request<
         res.set(http::field::content_type, "application/problem+json");
         res.body() = render_problem({code, std::move(detail), {}, {}}, {}, request_id);
     };
-    if (path != "/healthz" && path != "/readyz" && path != "/metrics") {
-        problem(errc::not_found, "the admin listener serves /healthz, /readyz, /metrics and POST /-/reload");
+    if (auto why = refused_by_token(s, path, req)) {
+        problem(errc::unauthorized, std::move(*why));
+        res.set(http::field::www_authenticate, "Bearer realm=\"backup-gateway admin\"");
+    } else if (path != "/" && path != "/status.json" && path != "/healthz" && path != "/readyz" &&
+               path != "/metrics" && path != "/-/reload") {
+        problem(errc::not_found, "the admin listener serves / (the status page), /status.json, /healthz, /readyz, "
+                                 "/metrics and POST /-/reload");
     } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
         problem(errc::method_not_allowed, "use GET");
         res.set(http::field::allow, "GET, HEAD");
@@ -46,12 +84,21 @@ http::response<http::string_body> admin_response(server& s, const http::request<
         } else {
             res.body() = R"({"status":"ready"})";
         }
+    } else if (path == "/status.json") {
+        res.set(http::field::content_type, "application/json");
+        res.body() = boost::json::serialize(s.status());
+    } else if (path == "/") {
+        res.set(http::field::content_type, "text/html; charset=utf-8");
+        // The page's own rules: nothing from elsewhere, no script, not framed.
+        res.set("Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+                "frame-ancestors 'none'");
+        res.set("X-Content-Type-Options", "nosniff");
+        res.body() = render_status_html(s.status());
     } else {
-        res.set(http::field::content_type, "text/plain; version=0.0.4");
+        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         res.body() = s.metrics_text();
     }
-    res.keep_alive(req.keep_alive() && !s.draining());
-    res.prepare_payload();
     return res;
 }
 
@@ -109,11 +156,12 @@ awaitable<void> serve_admin(server& s, tcp::socket socket)
         if (ec)
             break;
         const auto target = parser.get().target();
+        const auto path = target.substr(0, target.find('?'));
         http::response<http::string_body> res;
-        if (target.substr(0, target.find('?')) == "/-/reload")
+        if (path == "/-/reload" && !refused_by_token(s, path, parser.get()))
             res = co_await reload_response(s, parser.get());
         else
-            res = admin_response(s, parser.get());
+            res = admin_response(s, parser.get(), path);
         res.keep_alive(parser.get().keep_alive() && !s.draining());
         res.prepare_payload();
         if (parser.get().method() == http::verb::head) {

@@ -1,4 +1,5 @@
-// The admin listener (loopback by default): /healthz, /readyz, /metrics.
+// The admin listener (loopback by default; beyond it, with admin.token):
+// / (the status page), /status.json, /healthz, /readyz, /metrics, POST /-/reload.
 #pragma once
 
 #include "gateway/upstream.hpp"

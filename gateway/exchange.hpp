@@ -99,6 +99,7 @@ public:
         // written here and only here.
         if (ctx.problem)
             co_await answer_problem(ctx);
+        ctx.log.attempts = ctx.attempts;
         ctx.log.finish(ctx.status, ctx.aborted);
         co_return ctx.keep_alive;
     }
@@ -182,6 +183,8 @@ private:
             for (std::size_t i = 0; i < limits.size() && i < a.states.size(); ++i)
                 if (a.states[i].remaining == 0)
                     spent += (spent.empty() ? "" : "; ") + limits[i]->described;
+            if (ctx.log.client)
+                ctx.log.client->rate_limited.add();
             e = gateway_error{errc::rate_limited,
                               "rate limit spent: " + spent + (a.fallback ? " (this replica's share while the shared "
                                                                            "store is unreachable)"
@@ -307,6 +310,7 @@ private:
         const principal& p = *std::get<const principal*>(who);
         ctx.who = &p;
         ctx.log.principal = p.name;
+        ctx.log.client = ctx.rt->client_stats[p.index];
         auto routed = parse_route(req.target());
         if (auto* e = std::get_if<gateway_error>(&routed)) {
             ctx.fail(std::move(*e), keep_alive);
@@ -332,6 +336,7 @@ private:
         ctx.backend_index = *index;
         ctx.backend = &backend;
         ctx.state = ctx.rt->backends[*index].get();
+        ctx.log.state = ctx.state;
         ctx.adapter = ctx.state->adapter.get();
         return true;
     }
@@ -646,17 +651,41 @@ private:
         if (admitted == backend_health::admission::refused)
             co_return circuit_open(ctx, wait);
         const bool probe = admitted == backend_health::admission::probe;
-        if (auto e = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls)) {
-            health.record(outcome_of_error(*e) != outcome::success, probe);
-            co_return std::move(*e);
+        const auto login_from = ctx.log.mark();
+        auto attached = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls);
+        ctx.log.add(ctx.log.login_wait_us, login_from);
+        if (attached) {
+            health.record(outcome_of_error(*attached) != outcome::success, probe);
+            co_return std::move(*attached);
         }
         ++ctx.attempts;
+        const auto sent_at = ctx.log.mark();
         auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(*ctx.state), req, wire_head_);
+        ctx.log.add(ctx.log.upstream_us, sent_at);
         if (std::holds_alternative<gateway_error>(result))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         health.record(outcome_of(result) != outcome::success, probe);
         note_throttle(ctx, result);
         co_return result;
+    }
+
+    // A problem that says the vendor failed (for the status page's last
+    // error): no answer, a bad one, no credential, or its own 5xx or 429;
+    // not the gateway's own refusals (the breaker, a limit).
+    static bool is_vendor_failure(errc code, unsigned status)
+    {
+        switch (code) {
+        case errc::upstream_unreachable:
+        case errc::upstream_bad_response:
+        case errc::upstream_auth_failed:
+        case errc::outcome_unknown:
+        case errc::upstream_timeout:
+            return true;
+        case errc::upstream_error:
+            return status >= 500 || status == 429;
+        default:
+            return false;
+        }
     }
 
     static outcome outcome_of(const exchange_result& r)
@@ -847,11 +876,15 @@ private:
         auto& req = parser.get();
         ctx.adapter->build_request(req);
         auto upstream_calls = w_.client_for(*ctx.state);
-        if (auto e = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls)) {
+        const auto login_from = ctx.log.mark();
+        auto attached = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls);
+        ctx.log.add(ctx.log.login_wait_us, login_from);
+        if (attached) {
             health.record(false, probe);
-            ctx.fail(std::move(*e), false);
+            ctx.fail(std::move(*attached), false);
             co_return;
         }
+        const auto sent_at = ctx.log.mark();
         // A streamed body cannot be replayed: use a new connection rather than
         // risk a pooled one the upstream has just closed.
         auto acquired = co_await w_.pool(*ctx.state).connect();
@@ -881,6 +914,7 @@ private:
             co_return;
         }
         auto result = co_await read_response_head(w_.deadlines(), conn, backend, ctx.head_request);
+        ctx.log.add(ctx.log.upstream_us, sent_at);
         health.record(outcome_of(result) != outcome::success, probe);
         note_throttle(ctx, result);
         if (auto* e = std::get_if<gateway_error>(&result)) {
@@ -1311,7 +1345,7 @@ private:
     // ... and, as for any GET, once more (or as retries.attempts says) after a
     // failure a retry may cure, within the deadline and the retry budget;
     // nothing when the backend's breaker is open.
-    awaitable<void> fetch_one(list_job& job, const request_ctx& ctx)
+    awaitable<void> fetch_one(list_job& job, request_ctx& ctx)
     {
         auto& adapter = *ctx.state->adapter;
         auto& health = *ctx.state->health;
@@ -1328,12 +1362,17 @@ private:
                 break;
             }
             const bool probe = admitted == backend_health::admission::probe;
-            if (auto e = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream)) {
-                health.record(outcome_of_error(*e) != outcome::success, probe);
-                job.result = std::move(*e);
+            const auto login_from = ctx.log.mark();
+            auto attached = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream);
+            ctx.log.add(ctx.log.login_wait_us, login_from);
+            if (attached) {
+                health.record(outcome_of_error(*attached) != outcome::success, probe);
+                job.result = std::move(*attached);
                 break;
             }
+            const auto sent_at = ctx.log.mark();
             job.result = co_await upstream.send(job.request);
+            ctx.log.add(ctx.log.upstream_us, sent_at);
             const auto result = outcome_of(job.result);
             health.record(result != outcome::success, probe);
             if (std::exchange(in_retry, false))
@@ -1424,6 +1463,8 @@ private:
     {
         const auto& p = *ctx.problem;
         const auto status = status_of(p.error);
+        if (ctx.state && is_vendor_failure(p.error.code, status))
+            ctx.state->note_failure(p.title.empty() ? p.error.detail : p.error.detail + " (" + p.title + ")");
         http::response<http::string_body> res{static_cast<http::status>(status), ctx.client_version};
         res.set(http::field::content_type, "application/problem+json");
         res.set(http::field::cache_control, "no-store");

@@ -7,6 +7,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <array>
 #include <random>
@@ -199,6 +200,59 @@ double accept_quality(std::string_view accept, std::string_view type)
         quality = q;
     }
     return quality;
+}
+
+}  // namespace bg
+
+namespace bg {
+namespace {
+
+bool secret_named(std::string_view encoded_name)
+{
+    // The name as a client means it: percent-decoded (when it is valid), lowercased.
+    std::string name;
+    if (auto pct = boost::urls::make_pct_string_view(encoded_name))
+        name = pct->decode();
+    else
+        name = encoded_name;
+    for (auto& c : name)
+        c = static_cast<char>(ascii_lower(c));
+    static constexpr std::string_view within[] = {"token",  "secret",     "passw",   "pwd",  "apikey",
+                                                  "api_key", "api-key",   "signature", "credential",
+                                                  "session", "auth",      "cookie",  "private"};
+    static constexpr std::string_view whole[] = {"sig", "code", "otp", "pin"};
+    for (auto w : within)
+        if (name.find(w) != std::string::npos)
+            return true;
+    for (auto w : whole)
+        if (name == w)
+            return true;
+    // accessKey, x-api-key, sort_key: masking one too many is harmless.
+    return name.ends_with("key");
+}
+
+}  // namespace
+
+std::string masked_query(std::string_view query)
+{
+    std::string out;
+    out.reserve(query.size());
+    while (true) {
+        const auto amp = query.find('&');
+        const auto part = query.substr(0, amp);
+        const auto eq = part.find('=');
+        if (eq != std::string_view::npos && secret_named(part.substr(0, eq))) {
+            out.append(part.substr(0, eq + 1));
+            out.append("***");
+        } else {
+            out.append(part);
+        }
+        if (amp == std::string_view::npos)
+            break;
+        out += '&';
+        query.remove_prefix(amp + 1);
+    }
+    return out;
 }
 
 }  // namespace bg

@@ -44,6 +44,12 @@ double accept_quality(std::string_view accept, std::string_view type);
 // several field lines with one name are one comma-separated list); "" when absent.
 std::string combined_values(const http::fields& fields, std::string_view name);
 
+// A request's query for the access log: each value whose name (decoded,
+// case-insensitive) reads like a secret (token, secret, password, ...key,
+// signature, credential, session, auth, code...) replaced by "***"; names,
+// order and the other values as sent.
+std::string masked_query(std::string_view query);
+
 // Appends `client_ip` to an existing X-Forwarded-For list, RFC 7239 style.
 std::string forwarded_for(std::string_view existing, std::string_view client_ip);
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -37,12 +38,15 @@ void write(level lvl, std::string_view msg, boost::json::object fields)
     std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-access_sink::access_sink(const std::string& path)
+access_sink::access_sink(const std::string& path) : path_(path)
 {
     if (path == "off")
         return;
+    enabled_ = true;
     if (path == "-" || path.empty()) {
         file_ = stdout;
+        // Before anything is written to it: a line at a time, terminal or not.
+        std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
         return;
     }
     file_ = std::fopen(path.c_str(), "a");
@@ -60,7 +64,7 @@ access_sink::~access_sink()
 
 void access_sink::write_line(std::string_view json_line) const
 {
-    if (!file_)
+    if (!enabled_)
         return;
     std::lock_guard lock(mutex_);
     std::fwrite(json_line.data(), 1, json_line.size(), file_);
@@ -69,10 +73,30 @@ void access_sink::write_line(std::string_view json_line) const
 
 void access_sink::flush() const
 {
-    if (!file_)
+    if (!enabled_)
         return;
     std::lock_guard lock(mutex_);
     std::fflush(file_);
+}
+
+bool access_sink::reopen() const
+{
+    if (!owned_)
+        return true;
+    std::FILE* next = std::fopen(path_.c_str(), "a");
+    if (!next) {
+        write(level::error, "cannot reopen the access log: lines go on to the file open before",
+              {{"path", path_}, {"error", std::strerror(errno)}});
+        return false;
+    }
+    std::FILE* old = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        old = file_;
+        file_ = next;
+    }
+    std::fclose(old);  // flushes what it held (no thread writes to it any more)
+    return true;
 }
 
 }  // namespace bg::log

@@ -22,10 +22,13 @@ inline void error(std::string_view msg, boost::json::object f = {}) { write(leve
 // RFC 3339 UTC time with milliseconds.
 std::string now_rfc3339();
 
-// The access log: lines are whole (one fwrite under a lock) and buffered;
-// the server flushes it every second (a file or pipe being followed sees a
-// line within a second of its request) and on shutdown. Writing is a side
-// effect shared by every thread: the methods are const on the shared runtime.
+// The access log: lines are whole (one write under a lock). On standard
+// output each line goes out as it is written (line-buffered, even on a pipe:
+// `kubectl logs` and journald see it at once); to a file lines are buffered
+// and the server flushes every second (a follower sees a line within a
+// second) and on shutdown. reopen() (SIGUSR1) opens the file's path again,
+// for logrotate. Writing is a side effect shared by every thread: the
+// methods are const on the shared runtime.
 class access_sink {
 public:
     // "-": standard output; "off": nothing; else a file opened for append (throws if it cannot be).
@@ -34,13 +37,19 @@ public:
     access_sink(const access_sink&) = delete;
     access_sink& operator=(const access_sink&) = delete;
 
-    bool enabled() const { return file_ != nullptr; }
+    bool enabled() const { return enabled_; }
     void write_line(std::string_view json_line) const;
     void flush() const;
+    // A file's path opened again (the old file flushed and closed) and true;
+    // false, the old file kept, when it cannot be opened (logged). Standard
+    // output and "off": nothing to do (true).
+    bool reopen() const;
 
 private:
-    std::FILE* file_ = nullptr;
+    const std::string path_;
+    bool enabled_ = false;
     bool owned_ = false;
+    mutable std::FILE* file_ = nullptr;  // under mutex_
     mutable std::mutex mutex_;
 };
 

@@ -61,15 +61,21 @@ int run(const std::string& file)
     }
     boost::asio::io_context signals_io;
     boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
+    signals.add(SIGUSR1);
     std::signal(SIGPIPE, SIG_IGN);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
             if (ec)
                 return;
-            const char* name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+            const char* name = signo == SIGINT    ? "SIGINT"
+                               : signo == SIGTERM ? "SIGTERM"
+                               : signo == SIGHUP  ? "SIGHUP"
+                                                  : "SIGUSR1";
             bg::log::info("signal received", {{"signal", name}});
             if (signo == SIGHUP)
                 server->reload();  // logs its outcome
+            else if (signo == SIGUSR1)
+                server->reopen_logs();  // logrotate's postrotate
             else
                 server->shutdown();  // a second signal ends at once
             signals.async_wait(on_signal);

@@ -88,7 +88,10 @@ std::uint64_t jitter_random()
 
 backend_health::backend_health(const config::retry_settings& retries, const config::breaker_settings& breaker,
                                const config::concurrency_settings& concurrency, clock_fn now)
-    : now_(now), retry_(retries), breaker_(breaker), concurrency_(concurrency), open_period_(breaker.open_for)
+    : now_(now), retry_(retries), breaker_(breaker), concurrency_(concurrency), open_period_(breaker.open_for),
+      since_us_(std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count())
 {
 }
 
@@ -180,7 +183,7 @@ backend_health::admission backend_health::admit(milliseconds& wait)
         return admission::allowed;
     if (now >= open_until_) {
         // The open period is over (or a probe went unanswered): one probe.
-        state_.store(state::half_open, std::memory_order_release);
+        transition_locked(state::half_open);
         open_until_ = now + probe_grace;
         return admission::probe;
     }
@@ -197,8 +200,18 @@ void backend_health::open_locked(steady::time_point now, milliseconds period)
 {
     open_period_ = period;
     open_until_ = now + period;
-    state_.store(state::open, std::memory_order_release);
+    transition_locked(state::open);
     opened_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void backend_health::transition_locked(state to)
+{
+    state_.store(to, std::memory_order_release);
+    transitions_[static_cast<std::size_t>(to)].fetch_add(1, std::memory_order_relaxed);
+    since_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count(),
+                    std::memory_order_relaxed);
 }
 
 void backend_health::record(bool failed, bool probe)
@@ -213,7 +226,7 @@ void backend_health::record(bool failed, bool probe)
         } else {
             consecutive_failures_.store(0, std::memory_order_relaxed);
             open_period_ = breaker_.open_for;
-            state_.store(state::closed, std::memory_order_release);
+            transition_locked(state::closed);
         }
         return;
     }

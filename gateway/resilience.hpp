@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "core/errors.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -101,6 +102,18 @@ public:
     state current() const { return state_.load(std::memory_order_acquire); }
     // Counts for /metrics.
     std::uint64_t opened() const { return opened_.load(std::memory_order_relaxed); }
+    // Transitions into `to` (closed: a probe succeeded; half_open: a probe
+    // let through; open: failures, or a probe failed).
+    std::uint64_t transitions(state to) const
+    {
+        return transitions_[static_cast<std::size_t>(to)].load(std::memory_order_relaxed);
+    }
+    // When the breaker took its current state (the health's making, for a
+    // breaker closed since).
+    std::chrono::system_clock::time_point since() const
+    {
+        return std::chrono::system_clock::time_point(std::chrono::microseconds(since_us_.load(std::memory_order_relaxed)));
+    }
     std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
     std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
     std::uint64_t retries_denied() const { return retries_denied_.load(std::memory_order_relaxed); }
@@ -108,6 +121,7 @@ public:
 
 private:
     void open_locked(steady::time_point now, milliseconds period);
+    void transition_locked(state to);
 
     const clock_fn now_;
     const config::retry_settings retry_;
@@ -124,6 +138,8 @@ private:
     steady::time_point open_until_{};
     milliseconds open_period_{0};
     std::atomic<std::uint64_t> opened_{0};
+    std::array<std::atomic<std::uint64_t>, 3> transitions_{};
+    std::atomic<std::int64_t> since_us_;  // system_clock, µs since the epoch
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> retries_{0};
     std::atomic<std::uint64_t> retries_denied_{0};

@@ -129,6 +129,41 @@ std::string backend_fingerprint(const config::backend& b, const config::gateway_
 
 process_state::process_state(const config::gateway_config& first) : access(first.access_log.path) {}
 
+void process_state::note_reload(bool ok, std::string error)
+{
+    (ok ? reloads_succeeded : reloads_failed).fetch_add(1);
+    last_reload_ok = ok ? 1 : 0;
+    std::lock_guard lock(mutex_);
+    last_reload_ = reload_record{std::chrono::system_clock::now(), ok, std::move(error)};
+}
+
+std::optional<process_state::reload_record> process_state::last_reload() const
+{
+    std::lock_guard lock(mutex_);
+    return last_reload_;
+}
+
+client_observations& process_state::client(const std::string& name)
+{
+    std::lock_guard lock(mutex_);
+    auto& slot = clients_[name];
+    if (!slot)
+        slot = std::make_unique<client_observations>();
+    return *slot;
+}
+
+void backend_state::note_failure(std::string detail)
+{
+    std::lock_guard lock(failure_mutex_);
+    last_failure_ = upstream_failure{std::chrono::system_clock::now(), std::move(detail)};
+}
+
+std::optional<backend_state::upstream_failure> backend_state::last_failure() const
+{
+    std::lock_guard lock(failure_mutex_);
+    return last_failure_;
+}
+
 backend_state::backend_state(const config::backend& b, const config::gateway_config& gw, process_state& process)
     : cfg(b), fingerprint(backend_fingerprint(b, gw))
 {
@@ -186,6 +221,8 @@ runtime::runtime(config::snapshot snapshot, std::shared_ptr<process_state> p, st
 {
     for (std::size_t i = 0; i < backends.size(); ++i)
         backend_index.emplace(backends[i]->cfg.name, i);
+    for (const auto& c : cfg->clients)
+        client_stats.push_back(&process->client(c.name));
     listener_tls = make_listener_tls(*cfg);
 }
 

@@ -17,6 +17,7 @@
 #include "gateway/client_auth.hpp"
 #include "gateway/idempotency.hpp"
 #include "gateway/log.hpp"
+#include "gateway/observed.hpp"
 #include "gateway/resilience.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/upstream.hpp"
@@ -25,6 +26,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -39,10 +43,27 @@ struct process_state {
     local_limiter limits_local;     // the rate limits without Redis
     local_limiter limits_fallback;  // ... while Redis is unreachable
     memory_idempotency_store idempotency;
+    const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
     // Reloads (docs/operations.md).
     std::atomic<std::uint64_t> reloads_succeeded{0};
     std::atomic<std::uint64_t> reloads_failed{0};
     std::atomic<std::int64_t> last_reload_ok{1};  // 1: the last reload (or the start) succeeded
+    struct reload_record {
+        std::chrono::system_clock::time_point at;
+        bool ok = false;
+        std::string error;  // why it failed (names a file and line, never a secret)
+    };
+    void note_reload(bool ok, std::string error = {});
+    std::optional<reload_record> last_reload() const;  // nullopt: none since the start
+
+    // The clients' counts, by configured name: kept across reloads (a
+    // runtime points at its clients' when it is made).
+    client_observations& client(const std::string& name);
+
+private:
+    mutable std::mutex mutex_;  // the two below
+    std::optional<reload_record> last_reload_;
+    std::unordered_map<std::string, std::unique_ptr<client_observations>> clients_;
 };
 
 struct backend_state {
@@ -64,6 +85,20 @@ struct backend_state {
     std::unique_ptr<upstream_target> auxiliary_target;
     // A vendor's 429 Retry-After: nothing is sent before this (µs since the epoch).
     std::atomic<std::int64_t> throttled_until{0};
+    // Its requests (durations, failures, attempts) for /metrics and the status page.
+    backend_observations observed;
+    // The last upstream failure a client was answered (5xx or 429 from the
+    // vendor, or no usable answer): when, and the problem's detail.
+    struct upstream_failure {
+        std::chrono::system_clock::time_point at;
+        std::string detail;
+    };
+    void note_failure(std::string detail);
+    std::optional<upstream_failure> last_failure() const;
+
+private:
+    mutable std::mutex failure_mutex_;
+    std::optional<upstream_failure> last_failure_;
 };
 
 // What makes a backend_state: its settings, and the gateway's that shape it
@@ -84,6 +119,7 @@ struct runtime {
     std::vector<std::shared_ptr<backend_state>> backends;  // by backend index (the configuration's order)
     std::unordered_map<std::string_view, std::size_t> backend_index;
     std::vector<std::unique_ptr<asio::ssl::context>> listener_tls;  // by listener index; null: plain
+    std::vector<client_observations*> client_stats;  // by client index (in process)
     mutable admission_control admission;  // rate limits and vendor throttles (shared, thread-safe)
 
     const std::size_t* find_backend(std::string_view name) const

@@ -14,6 +14,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
+#include <type_traits>
+
+#ifndef BG_VERSION
+#define BG_VERSION "0.0.0"
+#endif
 
 namespace bg {
 namespace {
@@ -166,9 +172,10 @@ void server::start()
                                 {"threads", workers_.size()}});
     if (admin_acceptor_)
         log::info("admin listening", {{"address", cfg.admin.address}, {"port", admin_port()}});
-    for (auto& w : workers_)
-        threads_.emplace_back([&wk = *w] {
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+        threads_.emplace_back([&wk = *workers_[i], i] {
             redis::this_loop() = wk.redis();
+            set_thread_shard(i);
             wk.io().run();
         });
 }
@@ -354,8 +361,7 @@ reload_result server::reload_now()
         next = std::make_shared<const runtime>(cfg, running->process, running->generation + 1, running.get());
     } catch (const std::exception& e) {
         r.error = e.what();
-        process.reloads_failed.fetch_add(1);
-        process.last_reload_ok = 0;
+        process.note_reload(false, r.error);
         log::error("reload failed: the running configuration stays", {{"error", r.error},
                                                                        {"generation", running->generation}});
         return r;
@@ -381,8 +387,7 @@ reload_result server::reload_now()
         }
     } catch (const std::exception& e) {
         r.error = next->cfg->source_file + ": listen: cannot bind: " + e.what() + " (nothing was changed)";
-        process.reloads_failed.fetch_add(1);
-        process.last_reload_ok = 0;
+        process.note_reload(false, r.error);
         log::error("reload failed: the running configuration stays", {{"error", r.error},
                                                                        {"generation", running->generation}});
         return r;
@@ -425,8 +430,7 @@ reload_result server::reload_now()
     }
     r.ok = true;
     r.generation = next->generation;
-    process.reloads_succeeded.fetch_add(1);
-    process.last_reload_ok = 1;
+    process.note_reload(true);
     auto names = [](const std::vector<std::string>& v) {
         boost::json::array a;
         for (const auto& n : v)
@@ -528,6 +532,48 @@ awaitable<void> server::retire(std::shared_ptr<backend_state> b)
         asio::post(w->io(), [&wk = *w, b] { wk.forget(b.get()); });
 }
 
+namespace {
+
+// A float in Prometheus's text format: the shortest form that reads back
+// the same (0.005, 2.5, 60), as Go's strconv gives it.
+std::string number_text(double v)
+{
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+// A label's value in the text format: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v)
+{
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+// The build and the start (Prometheus's *_info and process-start conventions).
+void metric_info_lines(std::string& out, const runtime& rt)
+{
+    out += "# HELP gateway_build_info The gateway's version (always 1).\n# TYPE gateway_build_info gauge\n";
+    out += "gateway_build_info{version=\"" BG_VERSION "\"} 1\n";
+    out += "# HELP gateway_start_time_seconds When the process started (Unix time).\n"
+           "# TYPE gateway_start_time_seconds gauge\n";
+    out += "gateway_start_time_seconds " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(rt.process->started.time_since_epoch())
+                              .count()) +
+           "\n";
+}
+
+}  // namespace
+
 std::string server::metrics_text() const
 {
     auto sum = [&](auto member) {
@@ -537,6 +583,22 @@ std::string server::metrics_text() const
         return total;
     };
     std::string out;
+    // A family's HELP and TYPE, then its series.
+    auto family = [&](const char* name, const char* type, const char* help) {
+        out += "# HELP "; out += name; out += ' '; out += help; out += '\n';
+        out += "# TYPE "; out += name; out += ' '; out += type; out += '\n';
+    };
+    auto series = [&](const char* name, const std::string& labels, const auto& value) {
+        out += name;
+        out += '{'; out += labels; out += "} ";
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string>)
+            out += value;
+        else
+            out += std::to_string(value);
+        out += '\n';
+    };
+    const auto rt = current();
+    metric_info_lines(out, *rt);
     // `first`: the first series of its family (HELP and TYPE come once).
     auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value,
                       const std::string& labels = {}, bool first = true) {
@@ -561,7 +623,9 @@ std::string server::metrics_text() const
         metric("gateway_responses_total", "counter", "Responses sent, by status class.", total,
                "class=\"" + std::to_string(c) + "xx\"", c == 1);
     }
-    metric("gateway_upstream_errors_total", "counter", "Failed exchanges with upstreams.",
+    metric("gateway_upstream_errors_total", "counter",
+           "Upstream exchanges that ended without a usable answer (connect, reset, timeout, not HTTP); a "
+           "vendor's own error status is counted in gateway_backend_requests_failed_total.",
            sum(&metrics::upstream_errors));
     metric("gateway_upstream_replays_total", "counter", "Requests replayed after an upstream 401 and a new login.",
            sum(&metrics::upstream_replays));
@@ -573,7 +637,6 @@ std::string server::metrics_text() const
     metric("gateway_outcomes_unknown_total", "counter",
            "Requests answered 502 outcome-unknown: sent whole, the answer lost (a job may have started).",
            sum(&metrics::outcomes_unknown));
-    const auto rt = current();
     metric("gateway_idempotency_records", "gauge", "Idempotency-Key records held.", rt->process->idempotency.size());
     metric("gateway_config_generation", "gauge", "The running configuration: 1 at start, one more per reload.",
            rt->generation);
@@ -632,6 +695,82 @@ std::string server::metrics_text() const
     per_backend("gateway_backend_circuit_refused_total", "counter",
                 "Requests answered 503 circuit-open without reaching the backend.",
                 [](const backend_health& h) { return h.refused(); });
+    family("gateway_backend_circuit_transitions_total", "counter",
+           "Circuit-breaker transitions, by the state entered (open: failures or a failed probe; half_open: a "
+           "probe let through; closed: the probe succeeded).");
+    for (const auto& b : rt->backends)
+        for (const auto to : {backend_health::state::open, backend_health::state::half_open,
+                              backend_health::state::closed}) {
+            const char* name = to == backend_health::state::open        ? "open"
+                               : to == backend_health::state::half_open ? "half_open"
+                                                                        : "closed";
+            series("gateway_backend_circuit_transitions_total",
+                   "backend=\"" + b->cfg.name + "\",to=\"" + name + "\"", b->health->transitions(to));
+        }
+
+    // What the backends' requests took, from the head read to the answer
+    // sent (observed.hpp): a histogram per backend.
+    std::vector<backend_observations::totals> totals;
+    for (const auto& b : rt->backends)
+        totals.push_back(b->observed.cumulative());
+    family("gateway_backend_request_duration_seconds", "histogram",
+           "Requests to the backend: time from the request's head read to its answer sent.");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i) {
+        const auto& t = totals[i];
+        const std::string label = "backend=\"" + rt->backends[i]->cfg.name + "\"";
+        std::uint64_t cumulative = 0;
+        for (std::size_t k = 0; k < duration_buckets; ++k) {
+            cumulative += t.buckets[k];
+            const auto le = k < duration_bounds_s.size() ? number_text(duration_bounds_s[k]) : std::string("+Inf");
+            series("gateway_backend_request_duration_seconds_bucket", label + ",le=\"" + le + "\"", cumulative);
+        }
+        series("gateway_backend_request_duration_seconds_sum", label, number_text(static_cast<double>(t.sum_us) / 1e6));
+        series("gateway_backend_request_duration_seconds_count", label, t.count);
+    }
+    family("gateway_backend_requests_failed_total", "counter",
+           "Requests to the backend answered 5xx (by the vendor or by the gateway for it).");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i)
+        series("gateway_backend_requests_failed_total", "backend=\"" + rt->backends[i]->cfg.name + "\"",
+               totals[i].failed);
+    family("gateway_backend_upstream_attempts_total", "counter",
+           "Upstream exchanges made for the backend's requests (a retry or a replay after a 401 is one more).");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i)
+        series("gateway_backend_upstream_attempts_total", "backend=\"" + rt->backends[i]->cfg.name + "\"",
+               totals[i].attempts);
+
+    // The vendors' credentials (logins, refreshes, the fleet's shared one).
+    std::vector<adapters::credential_report> creds;
+    for (const auto& b : rt->backends)
+        creds.push_back(b->adapter->credentials());
+    family("gateway_backend_credential_renewals_total", "counter",
+           "Credentials obtained for the backend: logins, refreshes, or the fleet's from Redis.");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i)
+        series("gateway_backend_credential_renewals_total", "backend=\"" + rt->backends[i]->cfg.name + "\"",
+               creds[i].renewals);
+    family("gateway_backend_credential_failures_total", "counter", "Logins and refreshes that failed.");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i)
+        series("gateway_backend_credential_failures_total", "backend=\"" + rt->backends[i]->cfg.name + "\"",
+               creds[i].failures);
+    family("gateway_backend_credential_expiry_timestamp_seconds", "gauge",
+           "When the backend's current credential expires (Unix time); absent while it has none.");
+    for (std::size_t i = 0; i < rt->backends.size(); ++i)
+        if (creds[i].valid_until)
+            series("gateway_backend_credential_expiry_timestamp_seconds",
+                   "backend=\"" + rt->backends[i]->cfg.name + "\"",
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                      creds[i].valid_until->time_since_epoch())
+                                      .count()));
+
+    // The clients (by configured name, kept across reloads).
+    family("gateway_client_requests_total", "counter", "Requests made with the client's key.");
+    for (std::size_t i = 0; i < rt->cfg->clients.size(); ++i)
+        series("gateway_client_requests_total", "client=\"" + label_value(rt->cfg->clients[i].name) + "\"",
+               rt->client_stats[i]->requests.value());
+    family("gateway_client_rate_limited_total", "counter",
+           "The client's requests refused by a rate limit (429 rate-limited).");
+    for (std::size_t i = 0; i < rt->cfg->clients.size(); ++i)
+        series("gateway_client_rate_limited_total", "client=\"" + label_value(rt->cfg->clients[i].name) + "\"",
+               rt->client_stats[i]->rate_limited.value());
     return out;
 }
 

@@ -11,6 +11,8 @@
 #include "gateway/runtime.hpp"
 #include "gateway/worker.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -68,6 +70,10 @@ public:
     std::size_t open_connections() const { return open_connections_.load(); }
     // Prometheus text exposition of all workers' metrics.
     std::string metrics_text() const;
+    // The status page's facts (GET /status.json; docs/operations.md).
+    boost::json::object status() const;
+    // The access log's file opened again (SIGUSR1, for logrotate).
+    void reopen_logs();
 
 private:
     // One configured listener, bound: an acceptor per worker on one port

@@ -240,6 +240,22 @@ awaitable<std::optional<gateway_error>> backupdr_adapter::attach_credentials(htt
     co_return co_await gate_.attach(read, put, open_one, exhausted);
 }
 
+credential_report backupdr_adapter::credentials() const
+{
+    credential_report r;
+    r.kind = "login";
+    gate_.report(r);
+    std::lock_guard lock(mutex_);
+    if (session_) {
+        auto until = session_->last_used + idle_;
+        if (token_ && token_->expires)
+            until = std::min(until, *token_->expires);
+        const auto left = std::chrono::duration_cast<std::chrono::system_clock::duration>(until - clock::now());
+        r.valid_until = std::chrono::system_clock::now() + left;
+    }
+    return r;
+}
+
 void backupdr_adapter::credentials_rejected(const http::request_header<>& head)
 {
     // §3.5: 401 is a missing, invalid or expired bearer token or session. The

@@ -74,6 +74,8 @@ public:
 
     std::uint64_t logins_led() const { return gate_.logins_led(); }
     void share_credentials(std::shared_ptr<credential_share> share) override { share_ = std::move(share); }
+    // valid_until: the session's idle expiry, or the bearer token's expiry when sooner.
+    credential_report credentials() const override;
 
 private:
     struct bearer {

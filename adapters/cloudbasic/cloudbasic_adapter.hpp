@@ -36,6 +36,13 @@ public:
     // not be signed with the gateway's key (the signature adds its own).
     std::span<const std::string_view> owned_headers() const override;
     std::optional<std::string> error_message(const upstream_response& res) const override;
+    // Every request is signed with the configured keys: nothing to obtain or renew.
+    credential_report credentials() const override
+    {
+        credential_report r;
+        r.kind = "static";
+        return r;
+    }
 
     // The signing step alone (no coroutine), for attach_credentials and tests.
     std::optional<gateway_error> sign(http::request_header<>& head, const std::string* body) const;

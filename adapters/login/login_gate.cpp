@@ -57,17 +57,25 @@ asio::awaitable<login_gate::ticket> login_gate::enter()
     co_return ticket{false, recent_failure_locked()};
 }
 
-void login_gate::finish(const std::optional<gateway_error>& failure)
+void login_gate::finish(const std::optional<gateway_error>& failure, bool obtained)
 {
     std::vector<waiter> waiters;
     {
         std::lock_guard lock(mutex_);
         busy_ = false;
         if (failure) {
+            ++failures_;
+            ++consecutive_failures_;
+            last_failure_detail_ = failure->detail;
             backoff_ = std::clamp(backoff_ * 2, std::chrono::seconds(1), std::chrono::seconds(60));
             retry_after_ = clock::now() + backoff_;
             last_failure_ = failure;
         } else {
+            if (obtained) {
+                ++renewals_;
+                consecutive_failures_ = 0;
+                last_login_ = std::chrono::system_clock::now();
+            }
             backoff_ = std::chrono::seconds(0);
             last_failure_.reset();
         }
@@ -75,6 +83,16 @@ void login_gate::finish(const std::optional<gateway_error>& failure)
     }
     for (auto& w : waiters)
         asio::post(w.executor, [timer = w.timer] { timer->cancel(); });
+}
+
+void login_gate::report(credential_report& r) const
+{
+    std::lock_guard lock(mutex_);
+    r.renewals = renewals_;
+    r.failures = failures_;
+    r.consecutive_failures = consecutive_failures_;
+    r.last_login = last_login_;
+    r.last_failure = last_failure_detail_;
 }
 
 std::uint64_t login_gate::logins_led() const

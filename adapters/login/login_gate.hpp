@@ -8,6 +8,7 @@
 // logins per minute, not a storm.
 #pragma once
 
+#include "adapters/adapter.hpp"
 #include "core/errors.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace bg::adapters {
@@ -48,10 +50,13 @@ public:
     boost::asio::awaitable<ticket> enter();
     // Leads a login only if none runs and none failed recently; never waits.
     bool try_lead();
-    // The leader's outcome: nullopt for success.
-    void finish(const std::optional<gateway_error>& failure);
+    // The leader's outcome: nullopt for success. `obtained`: a credential
+    // was obtained (false: the leader found one fresh and made no login).
+    void finish(const std::optional<gateway_error>& failure, bool obtained = true);
 
     std::uint64_t logins_led() const;
+    // The logins' record for credential_report (kind, valid_until left to the adapter).
+    void report(credential_report& r) const;
 
     // The attach loop (token_adapter, backupdr_adapter). `current()` reads the
     // credential's state (a value with a `phase` member, credential_phase);
@@ -95,7 +100,7 @@ public:
                 continue;  // a login just finished: read it
             const auto again = current();  // it may have been renewed since we looked
             if (again.phase == credential_phase::fresh) {
-                finish(std::nullopt);
+                finish(std::nullopt, false);
                 apply(again);
                 co_return std::nullopt;
             }
@@ -122,6 +127,11 @@ private:
     clock::time_point retry_after_{};
     std::chrono::seconds backoff_{0};
     std::uint64_t logins_led_ = 0;
+    std::uint64_t renewals_ = 0;
+    std::uint64_t failures_ = 0;
+    unsigned consecutive_failures_ = 0;
+    std::optional<std::chrono::system_clock::time_point> last_login_;
+    std::string last_failure_detail_;
 };
 
 }  // namespace bg::adapters

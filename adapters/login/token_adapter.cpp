@@ -192,6 +192,17 @@ awaitable<std::optional<gateway_error>> token_adapter::attach_credentials(http::
     co_return co_await gate_.attach(read, put, obtain_one, exhausted);
 }
 
+credential_report token_adapter::credentials() const
+{
+    credential_report r;
+    r.kind = "login";
+    gate_.report(r);
+    std::lock_guard lock(mutex_);
+    if (credential_)
+        r.valid_until = credential_->access_expires;
+    return r;
+}
+
 void token_adapter::credentials_rejected(const http::request_header<>& head)
 {
     const auto sent = carried(head);

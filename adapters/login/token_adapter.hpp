@@ -45,6 +45,7 @@ public:
     bool renews_credentials() const final { return true; }
     awaitable<void> logout(upstream_client& upstream) final;
     void share_credentials(std::shared_ptr<credential_share> share) final { share_ = std::move(share); }
+    credential_report credentials() const final;
 
     std::uint64_t logins_led() const { return gate_.logins_led(); }
 

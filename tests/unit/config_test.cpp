@@ -581,6 +581,37 @@ BOOST_AUTO_TEST_CASE(admin_can_be_disabled)
     BOOST_REQUIRE_NO_THROW(cfg::validate(c, known_types()));
 }
 
+// Issue 18: an admin listener reachable beyond loopback needs admin.token;
+// the token is a secret (from the environment or a file, never quoted back).
+BOOST_AUTO_TEST_CASE(admin_beyond_loopback_requires_a_token)
+{
+    const std::string yaml = listen_plain + "admin: {address: 0.0.0.0, port: 9901}\n";
+    const auto what = validate_error(yaml);
+    check_message(what, "admin.address", line_of(yaml, "admin:"), "set admin.token or admin.token_file");
+    // Loopback, v4 or v6, needs none.
+    BOOST_REQUIRE_NO_THROW(cfg::validate(load(listen_plain + "admin: {address: \"::1\", port: 9901}\n"),
+                                         known_types()));
+    auto c = load(listen_plain + "admin: {address: 0.0.0.0, port: 9901, token: \"" + std::string(secret_value) +
+                  "\"}\n");
+    BOOST_TEST(c.admin.token.reveal() == secret_value);
+    BOOST_REQUIRE_NO_THROW(cfg::validate(c, known_types()));
+}
+
+BOOST_AUTO_TEST_CASE(admin_token_from_a_file_and_its_checks)
+{
+    temp_dir dir;
+    const auto file = dir.write("admin-token", std::string(secret_value) + "\n");
+    auto c = cfg::load(dir.write("gw.yaml", listen_plain + "admin: {address: 0.0.0.0, token_file: admin-token}\n")
+                           .string());
+    BOOST_TEST(c.admin.token.reveal() == secret_value);
+    expect_load_error(listen_plain + "admin: {token: short}\n", "admin.token", "token: short",
+                      "at least 16 visible ASCII characters");
+    expect_load_error(listen_plain + "admin: {token: \"has a space in it, long enough\"}\n", "admin.token",
+                      "token:", "the value is not shown");
+    expect_load_error(listen_plain + "admin: {token: 0123456789abcdef0, token_file: x}\n", "admin.token_file",
+                      "token_file", "use one");
+}
+
 BOOST_AUTO_TEST_CASE(secrets_print_redacted)
 {
     std::ostringstream out;
