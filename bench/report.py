@@ -3,6 +3,9 @@
 
     report.py --results RESULTS.jsonl [--out FILE.json ...]   (bench/run)
     report.py --from bench/results/latest.json [--markdown]   (print a saved run)
+    ... --chart FILE.svg                                      (and draw it: CPU per
+                                                               request and requests/s
+                                                               per workload and system)
     report.py --h2load OUT LOG MEASURE_START_US SECONDS       (W5: h2load's result
                                                                as wrk's BENCH_JSON)
 
@@ -10,7 +13,8 @@ bench/run passes the machine and the settings in BENCH_MACHINE_JSON and
 BENCH_SETTINGS_JSON. A record with "status": "skipped" is a measurement bench/run
 did not make (over its time budget, or the run cut short): it is shown as such,
 and what depends on it says it was not measured. Exit status: 0 every target
-met, 1 a target missed or not measured, 2 bad input.
+met, 1 a target missed or not measured, 2 bad input (or --chart without
+matplotlib, Debian's python3-matplotlib; only --chart needs it).
 """
 import argparse
 import datetime
@@ -513,6 +517,166 @@ def render(doc, markdown=False):
     return "\n".join(parts)
 
 
+# --- the chart (--chart FILE.svg) ------------------------------------------------------
+# The comparison with the peers as a picture: per workload, each system's CPU per
+# request and its requests/s, from the same records as the table (the rounds'
+# medians). matplotlib (Debian's python3-matplotlib) is imported only here.
+
+CHART_SYSTEMS = ("gateway",) + PEERS
+CHART_NAMES = {"gateway": "gateway", "haproxy": "HAProxy", "nginx": "nginx", "baseline": "baseline"}
+CHART_COLORS = {"gateway": "#1f77b4", "haproxy": "#ff7f0e", "nginx": "#2ca02c", "baseline": "#7f7f7f"}
+
+
+def import_pyplot():
+    """matplotlib's pyplot on the Agg backend, or a one-line error (exit 2)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        print(f"report.py: --chart needs matplotlib, which {sys.executable} cannot import ({e}; "
+              f"Debian's python3-matplotlib, scripts/install-deps --bench)", file=sys.stderr)
+        raise SystemExit(2)
+    return plt
+
+
+def chart_groups(doc):
+    """The load records of the systems compared, grouped by workload (W5 by its
+    connections and TLS, W6 by its threads), in workload order: [(label, [record])]."""
+    s = doc["settings"]
+    threads, conns = s.get("threads", 2), s.get("conns", 64)
+    groups = {}
+    for r in summarize(doc["results"]):
+        if r.get("kind") != "load" or r.get("system") not in CHART_SYSTEMS:
+            continue
+        key = (r["workload"], r.get("conns"), bool(r.get("tls")), r.get("threads") if r["workload"] == "W6" else None)
+        groups.setdefault(key, []).append(r)
+
+    def order(key):
+        w, n, tls, thr = key
+        digits = "".join(c for c in w if c.isdigit())
+        rest = w[1 + len(digits):]
+        return (int(digits or 0), rest.rstrip("r"), rest.endswith("r"), n or 0, tls, thr or 0)
+
+    out = []
+    for key in sorted(groups, key=order):
+        w, n, tls, thr = key
+        second = []
+        if n is not None and n != conns:
+            second.append(f"{n:,} conns")
+        if tls:
+            second.append("TLS")
+        if thr is not None:
+            second.append(f"{thr} thread{'' if thr == 1 else 's'}")
+        elif any(r.get("threads") != threads for r in groups[key]):
+            second.append(f"{groups[key][0].get('threads')} threads")
+        records = sorted(groups[key], key=lambda r: CHART_SYSTEMS.index(r["system"]))
+        out.append((w + ("\n" + " ".join(second) if second else ""), records))
+    return out
+
+
+def chart_title(doc):
+    m, s = doc["machine"], doc["settings"]
+    when = doc.get("date", "?").replace("T", " ").replace("Z", " UTC")
+    peers = [CHART_NAMES[p] for p in PEERS if any(r.get("system") == p for r in doc["results"])]
+    peers = ", ".join(peers[:-1]) + " and " + peers[-1] if len(peers) > 1 else "".join(peers)
+    first = (f"backup-gateway beside {peers}: " if peers else "backup-gateway: ") + \
+        f"bench/run {when} on {m.get('host', '?')}"
+    detail = []
+    if m.get("nproc") or m.get("cpu"):
+        detail.append(f"{m.get('nproc', '?')} x {m.get('cpu', '?')}")
+    detail.append(f"{s.get('threads', '?')} proxy threads, {s.get('conns', '?')} connections")
+    if m.get("gateway_commit"):
+        detail.append(f"gateway {m['gateway_commit']}")
+    if m.get("cut_short"):
+        detail.append(f"CUT SHORT ({m['cut_short']})")
+    return first + "\n" + "; ".join(detail)
+
+
+def write_chart(doc, path):
+    """Writes the chart as SVG to path (through a temporary file). The same doc
+    gives the same bytes: a fixed svg.hashsalt, no date in the metadata."""
+    plt = import_pyplot()
+    from matplotlib.ticker import FuncFormatter
+    plt.rcParams.update({"svg.hashsalt": "backup-gateway bench/report.py", "svg.fonttype": "path",
+                         "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    groups = chart_groups(doc)
+    present = [s for s in CHART_SYSTEMS if any(r["system"] == s for _, rs in groups for r in rs)]
+    width = 0.8 / max([len(rs) for _, rs in groups] or [1])
+    panels = (("cpu_us_per_req", "CPU µs per request\n(lower is better)", lambda v: f"{v:.1f}",
+               "cpu_us_per_req"),
+              ("rps", "requests/s\n(higher is better)", lambda v: f"{v / 1000:.1f}k", "rps"))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8.0, 1.0 * len(groups) + 2.0), 7.5), sharex=True)
+    notes, no_metric = [], {}
+    for ax, (field, ylabel, shown, round_field) in zip(axes, panels):
+        top = max([r[field] for _, rs in groups for r in rs if ok(r) and r.get(field) is not None] or [1.0])
+        for i, (glabel, rs) in enumerate(groups):
+            xs = [i + (j - (len(rs) - 1) / 2) * width for j in range(len(rs))]
+            missing = [(x, r) for x, r in zip(xs, rs) if not ok(r) or r.get(field) is None]
+            for x, r in zip(xs, rs):
+                if not ok(r) or r.get(field) is None:
+                    continue
+                v = r[field]
+                spread = (r.get("rounds") or {}).get(round_field) or []
+                err = None
+                if len(spread) > 1:
+                    err = [[v - min(spread)], [max(spread) - v]]
+                ax.bar(x, v, width * 0.92, color=CHART_COLORS[r["system"]], yerr=err,
+                       error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
+                ax.text(x, (max(spread) if len(spread) > 1 else v) + top * 0.015, shown(v),
+                        ha="center", va="bottom", fontsize=6.5, rotation=90)
+            if not missing:
+                continue
+            # not measured: no bar (never a zero), the reason where the bar would be
+            if len(missing) == len(rs) and all(ok(r) for _, r in missing):
+                ax.text(i, top * 0.04, "not\nmeasured", ha="center", va="bottom", fontsize=7, color="#555555")
+                no_metric.setdefault(field, []).append(glabel.replace("\n", " "))
+                continue
+            for x, r in missing:
+                word = "not measured" if ok(r) else r.get("status", "failed")
+                ax.text(x, top * 0.04, word, ha="center", va="bottom", fontsize=6.5, rotation=90, color="#b00000")
+                if ok(r):
+                    no_metric.setdefault(field, []).append(f"{glabel.replace(chr(10), ' ')} {r['system']}")
+                elif field == "rps":
+                    notes.append(f"{glabel.replace(chr(10), ' ')} {CHART_NAMES[r['system']]}: {r.get('status')}"
+                                 + (f" ({r['reason'][:60]})" if r.get("reason") else ""))
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, top * 1.18)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        if field == "rps":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v else "0"))
+    axes[-1].set_xticks(range(len(groups)))
+    axes[-1].set_xticklabels([g for g, _ in groups])
+    axes[-1].set_xlim(-0.6, max(len(groups) - 0.4, 0.6))
+    if not groups:
+        axes[0].text(0.5, 0.5, "no load measurements in this run", transform=axes[0].transAxes, ha="center")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=CHART_COLORS[s]) for s in present]
+    fig.legend(handles, [CHART_NAMES[s] for s in present], loc="upper right", ncol=len(present) or 1,
+               frameon=False, bbox_to_anchor=(0.995, 0.995))
+    fig.suptitle(chart_title(doc), x=0.01, y=0.99, ha="left", va="top", fontsize=10)
+    foot = []
+    rounds = sorted({r["rounds"]["n"] for _, rs in groups for r in rs if ok(r) and r.get("rounds")})
+    if rounds:
+        ws = sorted({r["workload"] for _, rs in groups for r in rs if ok(r) and r.get("rounds")})
+        foot.append(f"{', '.join(ws)}: each system's median of {'/'.join(str(n) for n in rounds)} rounds, "
+                    f"the whiskers their range; the others one run each.")
+    foot.append("CPU: the system's own user + system time over the measured run, per request "
+                "(wrk and backup-sim share the cores and are not counted).")
+    for field, what in (("cpu_us_per_req", "no CPU figure"), ("rps", "no requests/s")):
+        if no_metric.get(field):
+            foot.append(f"Not measured, {what}: {', '.join(no_metric[field])}.")
+    if notes:
+        shown_notes = notes[:6] + ([f"{len(notes) - 6} more"] if len(notes) > 6 else [])
+        foot.append("Not measured (skipped or failed, no bar): " + "; ".join(shown_notes) + ".")
+    fig.text(0.01, 0.01, "\n".join(foot), ha="left", va="bottom", fontsize=7.5, color="#333333")
+    fig.tight_layout(rect=(0, 0.015 + 0.02 * len(foot), 1, 0.99))
+    tmp = path + ".tmp"
+    fig.savefig(tmp, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def to_us(text):
     for unit, f in (("us", 1), ("ms", 1000), ("s", 1000000)):
         if text.endswith(unit):
@@ -562,7 +726,10 @@ def main():
     ap.add_argument("--from", dest="from_file")
     ap.add_argument("--out", action="append", default=[])
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--chart", metavar="FILE.svg")
     a = ap.parse_args()
+    if a.chart:
+        import_pyplot()  # no matplotlib: one line and exit 2, before anything is written
     if a.from_file:
         with open(a.from_file) as f:
             doc = json.load(f)
@@ -589,6 +756,9 @@ def main():
             json.dump(doc, f, indent=1)
             f.write("\n")
         print(f"wrote {path}", file=sys.stderr)
+    if a.chart:
+        write_chart(doc, a.chart)
+        print(f"wrote {a.chart}", file=sys.stderr)
     return 0 if all(t["met"] for t in doc["targets"]) else 1
 
 
