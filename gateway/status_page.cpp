@@ -97,6 +97,7 @@ json::object server::status() const
 
     json::object gw;
     gw["version"] = BG_VERSION;
+    gw["now"] = rfc3339(now);
     gw["started_at"] = rfc3339(process.started);
     gw["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - process.started).count();
     gw["config_generation"] = rt->generation;
@@ -247,6 +248,18 @@ private:
     std::string out_;
 };
 
+// A timestamp of the document, short when it is of the same day as `today`
+// (the document's "now"): "08:34:41Z"; else whole.
+std::string when(const json::value* v, std::string_view today)
+{
+    if (!v || !v->is_string())
+        return "—";
+    const std::string_view t = v->get_string();
+    if (t.size() == 20 && today.size() == 20 && t.substr(0, 10) == today.substr(0, 10))
+        return std::string(t.substr(11));
+    return std::string(t);
+}
+
 std::string duration_text(std::int64_t seconds)
 {
     const auto d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60;
@@ -266,13 +279,19 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1d2329;background:#f
 h1{font-size:1.3em;margin:0 0 .2em}h2{font-size:1.05em;margin:1.6em 0 .4em}
 dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:0}dt{color:#5b6670}dd{margin:0}
 table{border-collapse:collapse;width:100%;background:#fff}
-th,td{border-bottom:1px solid #e3e6e9;padding:.35em .6em;text-align:left;vertical-align:top}
+table{font-size:13px}
+th,td{border-bottom:1px solid #e3e6e9;padding:.35em .45em;text-align:left;vertical-align:top}
+td.base-url{overflow-wrap:anywhere;max-width:16em}td.last-error{min-width:14em}
+#clients{width:auto;min-width:32em}
 th{background:#f1f3f5;font-weight:600;white-space:nowrap}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num,td.breaker{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.breaker{text-align:left}
 .state{display:inline-block;padding:0 .5em;border-radius:.6em;font-weight:600}
 .closed .state,.ok{background:#dff3e4;color:#1e6b34}.open .state,.bad{background:#fde2e1;color:#9b1c17}
 .half-open .state,.warn{background:#fff1cc;color:#7a5200}
-.detail{color:#5b6670;font-size:.9em;max-width:32em;overflow-wrap:anywhere}
+.detail{color:#5b6670;font-size:.92em;max-width:24em;overflow-wrap:break-word}
+td.credential{white-space:nowrap}
+.detail .ok,.detail .bad{padding:0 .3em;border-radius:.3em}
 footer{margin-top:2em;color:#8a949c;font-size:.85em}
 )";
 
@@ -284,6 +303,8 @@ std::string render_status_html(const json::object& status)
     const json::object empty;
     const auto& gw = status.contains("gateway") && status.at("gateway").is_object() ? status.at("gateway").as_object()
                                                                                    : empty;
+    const auto* now = at(gw, "now");
+    const std::string today = now && now->is_string() ? std::string(now->get_string()) : std::string();
     p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta http-equiv=\"refresh\" content=\"5\">"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -303,6 +324,7 @@ std::string render_status_html(const json::object& status)
         p.raw(">").esc(value).raw("</dd>");
     };
     field("version", "version", text(at(gw, "version")));
+    field("now", "page made at", text(now));
     const auto* up = at(gw, "uptime_seconds");
     field("uptime", "up for", up && up->is_int64() ? duration_text(up->get_int64()) + " (since " +
                                                          text(at(gw, "started_at")) + ")"
@@ -310,7 +332,7 @@ std::string render_status_html(const json::object& status)
     field("generation", "configuration generation", text(at(gw, "config_generation")));
     const auto reload_result = text(at(gw, "last_reload", "result"));
     std::string reload = reload_result == "none" ? "none since the start" : reload_result + " at " +
-                                                                                text(at(gw, "last_reload", "at"));
+                                                                                when(at(gw, "last_reload", "at"), today);
     if (reload_result == "failure")
         reload += ": " + text(at(gw, "last_reload", "error"));
     field("last-reload", "last reload", reload, reload_result == "failure" ? "bad" : "");
@@ -328,8 +350,11 @@ std::string render_status_html(const json::object& status)
 
     // The backends.
     p.raw("<h2>Backends</h2>\n<table id=\"backends\"><thead><tr><th>backend</th><th>type</th><th>base URL</th>"
-          "<th>circuit breaker</th><th>in flight / limit (queued)</th><th>req/s (1 min)</th>"
-          "<th>errors (1 min)</th><th>p50</th><th>p99</th><th>credential</th><th>last upstream error</th>"
+          "<th>circuit breaker</th><th title=\"in flight / concurrency limit (queued)\">in flight</th>"
+          "<th title=\"requests per second over the last minute\">req/s</th>"
+          "<th title=\"share of the last minute's requests answered 5xx\">errors</th>"
+          "<th title=\"the last minute's median latency\">p50</th><th title=\"the last minute's 99th percentile\">p99</th>"
+          "<th>credential</th><th>last upstream error</th>"
           "</tr></thead><tbody>\n");
     if (const auto* list = status.if_contains("backends"); list && list->is_array()) {
         for (const auto& v : list->get_array()) {
@@ -344,9 +369,11 @@ std::string render_status_html(const json::object& status)
             p.cell("name", name).cell("type", text(at(b, "type"))).cell("base-url", text(at(b, "base_url")));
             p.raw("<td class=\"breaker\"><span class=\"state\">")
                 .esc(state)
-                .raw("</span> since ")
+                .raw("</span> since <span title=\"")
                 .esc(text(at(b, "breaker", "since")))
-                .raw("</td>");
+                .raw("\">")
+                .esc(when(at(b, "breaker", "since"), today))
+                .raw("</span></td>");
             const auto* limit = at(b, "limit");
             p.cell("in-flight num", text(at(b, "in_flight")) + " / " +
                                         (limit && !limit->is_null() ? text(limit) : std::string("no limit")) + " (" +
@@ -365,28 +392,40 @@ std::string render_status_html(const json::object& status)
                 return q && q->is_number() ? text(q) + " ms" : std::string("—");
             };
             p.cell("p50 num", ms("p50_ms")).cell("p99 num", ms("p99_ms"));
-            // The credential: its state, until when, the last login, failures.
+            // The credential: its state, until when, the last login, failures (a line each).
             const auto kind = text(at(b, "credential", "kind"));
-            std::string cred = text(at(b, "credential", "state"));
+            const auto cred_state = text(at(b, "credential", "state"));
+            p.raw("<td class=\"credential detail\">");
             if (kind == "login") {
+                p.raw("<span class=\"").raw(cred_state.starts_with("valid") ? "ok" : "bad").raw("\">");
+                p.esc(cred_state).raw("</span>");
                 const auto* until = at(b, "credential", "valid_until");
                 if (until && until->is_string())
-                    cred += "; valid until " + std::string(until->get_string());
+                    p.raw("<br>until ").esc(when(until, today));
                 const auto* last = at(b, "credential", "last_login");
-                cred += "; last login " + (last && last->is_string() ? std::string(last->get_string()) : "never");
+                p.raw("<br>last login ").esc(last && last->is_string() ? when(last, today) : "never");
                 const auto* failures = at(b, "credential", "consecutive_failures");
                 if (failures && failures->is_number() && failures->to_number<std::uint64_t>() > 0)
-                    cred += "; " + text(failures) + " failed in a row: " + text(at(b, "credential", "last_failure"));
+                    p.raw("<br>").esc(text(failures) + " failed in a row: " +
+                                      text(at(b, "credential", "last_failure")));
             } else if (kind == "static") {
-                cred = "static keys (each request signed)";
+                p.raw("static keys<br>(each request signed)");
             } else {
-                cred = "none";
+                p.raw("none");
             }
-            p.cell("credential detail", cred);
+            p.raw("</td>");
             const auto* err = at(b, "last_error");
-            p.cell("last-error detail", err && err->is_object() ? text(at(b, "last_error", "at")) + ": " +
-                                                                      text(at(b, "last_error", "detail"))
-                                                                : "—");
+            p.raw("<td class=\"last-error detail\">");
+            if (err && err->is_object())
+                p.raw("<span title=\"")
+                    .esc(text(at(b, "last_error", "at")))
+                    .raw("\">")
+                    .esc(when(at(b, "last_error", "at"), today))
+                    .raw("</span><br>")
+                    .esc(text(at(b, "last_error", "detail")));
+            else
+                p.raw("—");
+            p.raw("</td>");
             p.raw("</tr>\n");
         }
     }
@@ -407,7 +446,7 @@ std::string render_status_html(const json::object& status)
             p.raw("</tr>\n");
         }
     }
-    p.raw("</tbody></table>\n<footer>Refreshes every 5 s. The same facts as JSON: <a href=\"status.json\">"
+    p.raw("</tbody></table>\n<footer>Latency and rates over the last minute, from this replica's traffic. Refreshes every 5 s. The same facts as JSON: <a href=\"status.json\">"
           "status.json</a>; counters for Prometheus: <a href=\"metrics\">metrics</a>.</footer>\n</body></html>\n");
     return p.take();
 }
