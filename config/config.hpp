@@ -196,6 +196,20 @@ struct backend {
     origin where;
 };
 
+// OTLP/HTTP span export (docs/operations.md, "Trace context"): a span per
+// request, per upstream attempt and per vendor login, as JSON to a collector,
+// through a bounded queue that drops rather than waits.
+struct tracing_settings {
+    std::string endpoint;   // the collector's traces URL (http or https), e.g. http://otel:4318/v1/traces
+    upstream_url url;       // endpoint, parsed
+    std::string service_name = "backup-gateway";
+    std::size_t queue = 4096;  // spans waiting for export at most; beyond, new spans are dropped (counted)
+    std::size_t batch = 512;   // spans per export request at most
+    duration interval{1'000};  // an export at least this often while spans wait
+    duration timeout{2'000};   // an export request's connect and answer
+    origin where;
+};
+
 // The Redis that replicas share state through (docs/scale-out.md): rate
 // limits, idempotency records, vendor credentials, vendor throttling.
 struct redis_settings {
@@ -224,6 +238,7 @@ struct gateway_config {
     duration shutdown_grace{10'000};
     access_log_settings access_log;
     std::optional<redis_settings> redis;  // absent: every replica keeps its own state
+    std::optional<tracing_settings> tracing;  // absent: no span is exported
     std::string source_file;  // the YAML file it came from
     // Line (1-based) of every YAML path load() read, e.g. "backends[2].tls.ca_file" → 17,
     // so that validate() can name the line of the value it rejects.

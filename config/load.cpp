@@ -271,6 +271,47 @@ redis_settings read_redis(yaml_reader& r, const node_ref& at)
     return s;
 }
 
+// ---------------------------------------------------------------- tracing
+
+tracing_settings read_tracing(yaml_reader& r, const node_ref& at)
+{
+    auto f = r.fields(at, {"otlp_endpoint", "service_name", "queue", "batch", "interval", "timeout"});
+    tracing_settings t;
+    t.where = origin_of(at);
+    const auto& e = f.require("otlp_endpoint", "the collector's OTLP/HTTP traces URL, such as http://otel:4318/v1/traces");
+    t.endpoint = r.non_empty_text(e, "an http or https URL");
+    auto url = parse_upstream_url(t.endpoint);
+    if (!url)
+        r.fail(e, url.problem);
+    t.url = *url.value;
+    if (auto n = f.find("service_name")) {
+        t.service_name = r.non_empty_text(*n, "a service name");
+        if (has_control_char(t.service_name))
+            r.fail(*n, "expected a name without control characters");
+    }
+    if (auto n = f.find("queue")) {
+        t.queue = static_cast<std::size_t>(r.unsigned_int(*n, 1'000'000));
+        if (t.queue == 0)
+            r.fail(*n, "expected at least 1 span" + r.got(*n));
+    }
+    if (auto n = f.find("batch")) {
+        t.batch = static_cast<std::size_t>(r.unsigned_int(*n, 100'000));
+        if (t.batch == 0)
+            r.fail(*n, "expected at least 1 span" + r.got(*n));
+    }
+    if (auto n = f.find("interval")) {
+        t.interval = r.time(*n);
+        if (t.interval.count() < 10 || t.interval.count() > 60'000)
+            r.fail(*n, "expected from 10ms to 1m" + r.got(*n));
+    }
+    if (auto n = f.find("timeout")) {
+        t.timeout = r.time(*n);
+        if (t.timeout.count() <= 0 || t.timeout.count() > 60'000)
+            r.fail(*n, "expected from 1ms to 1m" + r.got(*n));
+    }
+    return t;
+}
+
 // ---------------------------------------------------------------- clients
 
 client read_client(yaml_reader& r, const node_ref& at)
@@ -566,7 +607,7 @@ std::vector<T> read_list(yaml_reader& r, const node_ref& at, std::string_view ex
 gateway_config read_gateway(yaml_reader& r, const node_ref& root)
 {
     auto f = r.fields(root, {"listen", "admin", "threads", "limits", "pagination", "drain_delay", "shutdown_grace",
-                             "access_log", "clients", "backends", "redis"});
+                             "access_log", "clients", "backends", "redis", "tracing"});
     gateway_config cfg;
     cfg.listeners = read_listeners(r, f.require("listen", "a map (one listener) or a list of maps"));
     if (auto n = f.find("admin"))
@@ -585,6 +626,8 @@ gateway_config read_gateway(yaml_reader& r, const node_ref& root)
         cfg.access_log = read_access_log(r, *n);
     if (auto n = f.find("redis"))
         cfg.redis = read_redis(r, *n);
+    if (auto n = f.find("tracing"))
+        cfg.tracing = read_tracing(r, *n);
     if (auto n = f.find("clients"))
         cfg.clients = read_list<client>(r, *n, "a list of clients (maps)", read_client);
     if (auto n = f.find("backends"))

@@ -22,10 +22,46 @@ access_entry::access_entry(worker& w, const boost::beast::http::request_header<>
     w_.stats().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
+void access_entry::trace_to(span_sink* sink, const trace_context* t, const boost::beast::http::request_header<>& req)
+{
+    spans = sink;
+    trace = t;
+    if (!sink || timed_)
+        return;
+    timed_ = true;
+    method_ = std::string(req.method_string());
+    target_ = std::string(req.target());
+}
+
 access_entry::~access_entry()
 {
     if (!finished_)
         finish(0, true);
+}
+
+// The request's span: the gateway's in the W3C trace (server kind).
+void access_entry::submit_span(unsigned status, std::chrono::microseconds took) const
+{
+    auto s = span::of_request(*trace);
+    s.name = method_ + (backend.empty() ? std::string() : " /" + backend);
+    const auto end = clock::now();
+    s.set_times(end - took, end);
+    s.attribute("http.request.method", method_);
+    s.attribute("url.path", std::string_view(target_).substr(0, target_.find('?')));  // (no query: it may hold secrets)
+    s.attribute("client.address", remote_ip_);
+    if (status)
+        s.attribute("http.response.status_code", static_cast<std::int64_t>(status));
+    if (!backend.empty())
+        s.attribute("backup_gateway.backend", backend);
+    if (!principal.empty())
+        s.attribute("backup_gateway.client", principal);
+    s.attribute("backup_gateway.request_id", request_id);
+    s.attribute("backup_gateway.attempts", static_cast<std::int64_t>(attempts));
+    if (status >= 500 || status == 0) {
+        s.error = true;
+        s.status_message = status ? "answered " + std::to_string(status) : "no answer: the client went away";
+    }
+    spans->submit(std::move(s));
 }
 
 void access_entry::finish(unsigned status, bool aborted)
@@ -44,6 +80,8 @@ void access_entry::finish(unsigned status, bool aborted)
         state->observed.record(took, status >= 500, attempts);
     if (client)
         client->requests.add();
+    if (spans)
+        submit_span(status, took);
     auto& sink = w_.access();
     if (!sink.enabled())
         return;

@@ -38,8 +38,15 @@ public:
                 std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - from).count());
     }
 
+    // Spans of this request go to `sink` (its trace is sampled and spans are
+    // exported): its own at finish(), its phases' through mark() and add().
+    // (Called before the request's head is rewritten: its method and target are kept.)
+    void trace_to(span_sink* sink, const trace_context* t, const boost::beast::http::request_header<>& req);
+
     std::string request_id;
     std::string_view trace_id;  // the request's (request_ctx::trace), which outlives this entry's line
+    const trace_context* trace = nullptr;
+    span_sink* spans = nullptr;  // null: no span is made
     std::string principal;
     std::string backend;
     backend_state* state = nullptr;        // the backend routed to, whose observations count it
@@ -52,6 +59,8 @@ public:
     std::uint64_t login_wait_us = 0;  // waiting for the vendor's credential (a login, a refresh)
 
 private:
+    void submit_span(unsigned status, std::chrono::microseconds took) const;
+
     worker& w_;
     bool timed_;  // the access log is on
     clock::time_point start_;

@@ -652,7 +652,9 @@ private:
             co_return circuit_open(ctx, wait);
         const bool probe = admitted == backend_health::admission::probe;
         const auto login_from = ctx.log.mark();
+        adapters::login_trace::current() = ctx.login_trace();
         auto attached = co_await ctx.adapter->attach_credentials(req, &req.body(), upstream_calls);
+        adapters::login_trace::current() = nullptr;  // (read by the gate at once: never left behind)
         ctx.log.add(ctx.log.login_wait_us, login_from);
         if (attached) {
             health.record(outcome_of_error(*attached) != outcome::success, probe);
@@ -662,11 +664,43 @@ private:
         const auto sent_at = ctx.log.mark();
         auto result = co_await exchange_buffered(w_.deadlines(), w_.pool(*ctx.state), req, wire_head_);
         ctx.log.add(ctx.log.upstream_us, sent_at);
+        if (ctx.log.spans)
+            attempt_span(ctx, sent_at, req, result);
         if (std::holds_alternative<gateway_error>(result))
             w_.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
         health.record(outcome_of(result) != outcome::success, probe);
         note_throttle(ctx, result);
         co_return result;
+    }
+
+    // An upstream exchange's span (client kind), a child of the request's:
+    // its answer's status, or what failed.
+    template <class Result>
+    void attempt_span(request_ctx& ctx, access_entry::clock::time_point from, const http::request_header<>& req,
+                      const Result& result) const
+    {
+        auto s = span::child_of(ctx.trace);
+        s.what = span::kind::client;
+        s.name = std::string(req.method_string()) + " " + ctx.backend->name;
+        s.set_times(from, access_entry::clock::now());
+        s.attribute("http.request.method", req.method_string());
+        s.attribute("server.address", ctx.backend->url.host);
+        s.attribute("server.port", static_cast<std::int64_t>(ctx.backend->url.port));
+        s.attribute("backup_gateway.backend", ctx.backend->name);
+        s.attribute("backup_gateway.attempt", static_cast<std::int64_t>(ctx.attempts));
+        if (const auto* e = std::get_if<gateway_error>(&result)) {
+            s.error = true;
+            s.status_message = e->detail;
+        } else {
+            unsigned status = 0;
+            if constexpr (std::is_same_v<Result, exchange_result>)
+                status = std::get<upstream_exchange>(result).parser->get().result_int();
+            else
+                status = std::get<adapters::upstream_response>(result).result_int();
+            s.attribute("http.response.status_code", static_cast<std::int64_t>(status));
+            s.error = status >= 500;
+        }
+        ctx.log.spans->submit(std::move(s));
     }
 
     // A problem that says the vendor failed (for the status page's last
@@ -877,7 +911,9 @@ private:
         ctx.adapter->build_request(req);
         auto upstream_calls = w_.client_for(*ctx.state);
         const auto login_from = ctx.log.mark();
+        adapters::login_trace::current() = ctx.login_trace();
         auto attached = co_await ctx.adapter->attach_credentials(req, nullptr, upstream_calls);
+        adapters::login_trace::current() = nullptr;  // (read by the gate at once: never left behind)
         ctx.log.add(ctx.log.login_wait_us, login_from);
         if (attached) {
             health.record(false, probe);
@@ -915,6 +951,8 @@ private:
         }
         auto result = co_await read_response_head(w_.deadlines(), conn, backend, ctx.head_request);
         ctx.log.add(ctx.log.upstream_us, sent_at);
+        if (ctx.log.spans)
+            attempt_span(ctx, sent_at, req, result);
         health.record(outcome_of(result) != outcome::success, probe);
         note_throttle(ctx, result);
         if (auto* e = std::get_if<gateway_error>(&result)) {
@@ -1363,7 +1401,9 @@ private:
             }
             const bool probe = admitted == backend_health::admission::probe;
             const auto login_from = ctx.log.mark();
+            adapters::login_trace::current() = ctx.login_trace();
             auto attached = co_await adapter.attach_credentials(job.request, &job.request.body(), upstream);
+            adapters::login_trace::current() = nullptr;  // (read by the gate at once: never left behind)
             ctx.log.add(ctx.log.login_wait_us, login_from);
             if (attached) {
                 health.record(outcome_of_error(*attached) != outcome::success, probe);
@@ -1373,6 +1413,8 @@ private:
             const auto sent_at = ctx.log.mark();
             job.result = co_await upstream.send(job.request);
             ctx.log.add(ctx.log.upstream_us, sent_at);
+            if (ctx.log.spans)
+                attempt_span(ctx, sent_at, job.request, job.result);
             const auto result = outcome_of(job.result);
             health.record(result != outcome::success, probe);
             if (std::exchange(in_retry, false))
@@ -1464,7 +1506,9 @@ private:
         const auto& p = *ctx.problem;
         const auto status = status_of(p.error);
         if (ctx.state && is_vendor_failure(p.error.code, status))
-            ctx.state->note_failure(p.title.empty() ? p.error.detail : p.error.detail + " (" + p.title + ")");
+            ctx.state->note_failure(p.title.empty() || p.error.detail.find(p.title) != std::string::npos
+                                        ? p.error.detail
+                                        : p.error.detail + " (" + p.title + ")");
         http::response<http::string_body> res{static_cast<http::status>(status), ctx.client_version};
         res.set(http::field::content_type, "application/problem+json");
         res.set(http::field::cache_control, "no-store");

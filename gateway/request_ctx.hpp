@@ -5,6 +5,7 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/login/login_gate.hpp"
 #include "core/errors.hpp"
 #include "gateway/access_entry.hpp"
 #include "gateway/client_auth.hpp"
@@ -27,11 +28,14 @@ using header_parser = http::request_parser<http::empty_body>;
 struct request_ctx {
     request_ctx(worker& w, header_parser& p, const std::string& remote_ip)
         : rt(w.current()), parser(p), log(w, p.get(), remote_ip, request_id_for(p.get()["X-Request-Id"])),
-          trace(trace_context::from(p.get()["traceparent"])), client_version(p.get().version()),
+          trace(trace_context::from(p.get()["traceparent"], rt->process->spans != nullptr)),
+          client_version(p.get().version()),
           client_keep_alive(p.get().keep_alive()), head_request(p.get().method() == http::verb::head),
           body_follows(!p.is_done())
     {
         log.trace_id = trace.trace_id();
+        if (rt->process->spans && trace.sampled())
+            log.trace_to(rt->process->spans.get(), &trace, p.get());
     }
     request_ctx(const request_ctx&) = delete;
     request_ctx& operator=(const request_ctx&) = delete;
@@ -76,6 +80,27 @@ struct request_ctx {
     // When its head was read: retries end timeouts.request after it (a coarse
     // reading, about 5 ns: the access log's own clock is not read when the log is off).
     coarse_clock::time_point arrived = coarse_clock::now();
+
+    // Spans (tracing:, a sampled trace): the logins this request leads, told
+    // by the login gate; set as login_trace::current() before each attach.
+    struct login_spans final : adapters::login_trace {
+        request_ctx* ctx = nullptr;
+        void login(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to,
+                   const std::optional<gateway_error>& failure) override
+        {
+            auto s = span::child_of(ctx->trace);
+            s.name = "login " + ctx->log.backend;
+            s.what = span::kind::client;
+            s.set_times(from, to);
+            s.attribute("backup_gateway.backend", ctx->log.backend);
+            if (failure) {
+                s.error = true;
+                s.status_message = failure->detail;
+            }
+            ctx->log.spans->submit(std::move(s));
+        }
+    } login_tracer;
+    adapters::login_trace* login_trace() { return log.spans ? (login_tracer.ctx = this, &login_tracer) : nullptr; }
 
     // The exit. A phase that cannot go on leaves its problem here.
     struct failure {

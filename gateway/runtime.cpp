@@ -127,7 +127,11 @@ std::string backend_fingerprint(const config::backend& b, const config::gateway_
     return config::to_hex(digest);
 }
 
-process_state::process_state(const config::gateway_config& first) : access(first.access_log.path) {}
+process_state::process_state(const config::gateway_config& first)
+    : access(first.access_log.path),
+      spans(first.tracing ? std::make_unique<span_sink>(first.tracing->queue) : nullptr)
+{
+}
 
 void process_state::note_reload(bool ok, std::string error)
 {
@@ -255,6 +259,12 @@ std::optional<std::string> needs_restart(const config::gateway_config& running, 
         return "threads changed";
     if (running.access_log.path != next.access_log.path)
         return "access_log.path changed";
+    const auto& ta = running.tracing;
+    const auto& tb = next.tracing;
+    if (ta.has_value() != tb.has_value() ||
+        (ta && (ta->endpoint != tb->endpoint || ta->service_name != tb->service_name || ta->queue != tb->queue ||
+                ta->batch != tb->batch || ta->interval != tb->interval || ta->timeout != tb->timeout)))
+        return "tracing changed";
     const auto& ra = running.redis;
     const auto& rb = next.redis;
     if (ra.has_value() != rb.has_value() ||

@@ -18,6 +18,7 @@
 #include "gateway/idempotency.hpp"
 #include "gateway/log.hpp"
 #include "gateway/observed.hpp"
+#include "gateway/tracing.hpp"
 #include "gateway/resilience.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/upstream.hpp"
@@ -43,6 +44,8 @@ struct process_state {
     local_limiter limits_local;     // the rate limits without Redis
     local_limiter limits_fallback;  // ... while Redis is unreachable
     memory_idempotency_store idempotency;
+    // Spans waiting for export (tracing:), or null.
+    std::unique_ptr<span_sink> spans;
     const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
     // Reloads (docs/operations.md).
     std::atomic<std::uint64_t> reloads_succeeded{0};

@@ -162,6 +162,10 @@ void server::start()
     if (rt_->access().enabled())
         asio::co_spawn(workers_[0]->io(), flush_access_log(), asio::detached);
     asio::co_spawn(workers_[0]->io(), retire_loop(), asio::detached);
+    if (rt_->process->spans) {
+        exporter_ = std::make_unique<span_exporter>(*cfg.tracing, *rt_->process->spans, *workers_[0]);
+        asio::co_spawn(workers_[0]->io(), exporter_->run(), asio::detached);
+    }
     if (subscriber_)
         asio::co_spawn(workers_[0]->io(), throttle_listener(), asio::detached);
     const auto ports = listener_ports();
@@ -305,6 +309,9 @@ awaitable<void> server::drain_then_stop()
     if (subscriber_)
         subscriber_->close();  // (this runs on worker 0, the subscriber's loop)
     co_await sleep_for(std::chrono::milliseconds(10));
+    // The spans of the last requests (and logouts), to the collector.
+    if (exporter_)
+        co_await exporter_->flush();
     rt->access().flush();
     log::info("stopped");
     for (auto& w : workers_)
@@ -760,6 +767,17 @@ std::string server::metrics_text() const
                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                       creds[i].valid_until->time_since_epoch())
                                       .count()));
+
+    if (const auto* spans = rt->process->spans.get()) {
+        metric("gateway_trace_spans_exported_total", "counter", "Spans the collector took (tracing).",
+               spans->exported());
+        metric("gateway_trace_spans_dropped_total", "counter",
+               "Spans dropped because the export queue was full (tracing.queue).", spans->dropped());
+        metric("gateway_trace_spans_failed_total", "counter",
+               "Spans dropped because their export failed (the collector unreachable or refusing).",
+               spans->failed());
+        metric("gateway_trace_spans_queued", "gauge", "Spans waiting for export.", spans->queued());
+    }
 
     // The clients (by configured name, kept across reloads).
     family("gateway_client_requests_total", "counter", "Requests made with the client's key.");

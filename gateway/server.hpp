@@ -122,6 +122,7 @@ private:
     std::vector<std::shared_ptr<bound_listener>> listeners_;  // in the running configuration's order
     std::unique_ptr<tcp::acceptor> admin_acceptor_;
     std::shared_ptr<redis::connection> subscriber_;  // on worker 0, with redis:
+    std::unique_ptr<span_exporter> exporter_;         // on worker 0, with tracing:
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> draining_{false};

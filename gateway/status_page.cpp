@@ -34,8 +34,9 @@ json::value time_or_null(const std::optional<sys_clock::time_point>& t)
     return t ? json::value(rfc3339(*t)) : json::value(nullptr);
 }
 
-// One decimal place is what a person reads; JSON keeps it a number.
-double rounded(double v, double unit = 0.001) { return std::round(v / unit) * unit; }
+// Three decimals are what a person reads; JSON keeps it a number (divided,
+// not multiplied, back: 0.571, not 0.5710000000000001).
+double rounded(double v) { return std::round(v * 1000) / 1000; }
 
 json::value ms_or_null(const std::optional<double>& ms) { return ms ? json::value(rounded(*ms)) : json::value(nullptr); }
 
@@ -284,7 +285,7 @@ th,td{border-bottom:1px solid #e3e6e9;padding:.35em .45em;text-align:left;vertic
 td.base-url{overflow-wrap:anywhere;max-width:16em}td.last-error{min-width:14em}
 #clients{width:auto;min-width:32em}
 th{background:#f1f3f5;font-weight:600;white-space:nowrap}
-td.num,td.breaker{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th.num,td.num,td.breaker{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.breaker{text-align:left}
 .state{display:inline-block;padding:0 .5em;border-radius:.6em;font-weight:600}
 .closed .state,.ok{background:#dff3e4;color:#1e6b34}.open .state,.bad{background:#fde2e1;color:#9b1c17}
@@ -350,10 +351,11 @@ std::string render_status_html(const json::object& status)
 
     // The backends.
     p.raw("<h2>Backends</h2>\n<table id=\"backends\"><thead><tr><th>backend</th><th>type</th><th>base URL</th>"
-          "<th>circuit breaker</th><th title=\"in flight / concurrency limit (queued)\">in flight</th>"
-          "<th title=\"requests per second over the last minute\">req/s</th>"
-          "<th title=\"share of the last minute's requests answered 5xx\">errors</th>"
-          "<th title=\"the last minute's median latency\">p50</th><th title=\"the last minute's 99th percentile\">p99</th>"
+          "<th>circuit breaker</th><th class=\"num\" title=\"in flight / concurrency limit (queued)\">in flight</th>"
+          "<th class=\"num\" title=\"requests per second over the last minute\">req/s</th>"
+          "<th class=\"num\" title=\"share of the last minute's requests answered 5xx\">errors</th>"
+          "<th class=\"num\" title=\"the last minute's median latency\">p50</th>"
+          "<th class=\"num\" title=\"the last minute's 99th percentile\">p99</th>"
           "<th>credential</th><th>last upstream error</th>"
           "</tr></thead><tbody>\n");
     if (const auto* list = status.if_contains("backends"); list && list->is_array()) {
@@ -432,8 +434,8 @@ std::string render_status_html(const json::object& status)
     p.raw("</tbody></table>\n");
 
     // The clients.
-    p.raw("<h2>Clients</h2>\n<table id=\"clients\"><thead><tr><th>client</th><th>requests</th>"
-          "<th>refused by a rate limit</th></tr></thead><tbody>\n");
+    p.raw("<h2>Clients</h2>\n<table id=\"clients\"><thead><tr><th>client</th><th class=\"num\">requests</th>"
+          "<th class=\"num\">refused by a rate limit</th></tr></thead><tbody>\n");
     if (const auto* list = status.if_contains("clients"); list && list->is_array()) {
         for (const auto& v : list->get_array()) {
             if (!v.is_object())

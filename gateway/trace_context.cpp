@@ -54,7 +54,9 @@ bool parse_traceparent(std::string_view v, traceparent_parts& out)
            !all_zero(out.parent_id);
 }
 
-trace_context trace_context::from(std::string_view traceparent)
+void new_span_id(char* out) { random_hex(out, 16); }
+
+trace_context trace_context::from(std::string_view traceparent, bool sample_new)
 {
     trace_context t;
     auto* v = t.value.data();
@@ -65,10 +67,13 @@ trace_context trace_context::from(std::string_view traceparent)
     if (!traceparent.empty() && parse_traceparent(traceparent, p)) {
         std::copy(p.trace_id.begin(), p.trace_id.end(), v + 3);
         std::copy(p.flags.begin(), p.flags.end(), v + 53);
+        std::copy(p.parent_id.begin(), p.parent_id.end(), t.client_parent.begin());
         t.joined = true;
     } else {
         random_hex(v + 3, 32);
-        v[53] = v[54] = '0';  // not sampled: nothing records this trace but the access log
+        // Not sampled unless the gateway exports spans: then it records this trace.
+        v[53] = '0';
+        v[54] = sample_new ? '1' : '0';
     }
     random_hex(v + 36, 16);
     return t;

@@ -11,6 +11,12 @@ namespace bg::adapters {
 
 namespace asio = boost::asio;
 
+login_trace*& login_trace::current()
+{
+    thread_local login_trace* trace = nullptr;
+    return trace;
+}
+
 std::optional<gateway_error> login_gate::recent_failure_locked() const
 {
     if (last_failure_ && clock::now() < retry_after_)

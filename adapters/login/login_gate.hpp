@@ -33,6 +33,18 @@ namespace bg::adapters {
 //   expired  none, or no longer usable: every request waits for one login
 enum class credential_phase { fresh, ageing, expired };
 
+// Who is told of a login this gate leads (the span exporter of the gateway,
+// for the request that leads it): current() is set by the caller of
+// attach_credentials() right before it, per thread, and read once at the
+// start of attach(), before anything can suspend; nullptr: nobody.
+class login_trace {
+public:
+    virtual ~login_trace() = default;
+    virtual void login(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to,
+                       const std::optional<gateway_error>& failure) = 0;
+    static login_trace*& current();
+};
+
 class login_gate {
 public:
     using clock = std::chrono::steady_clock;
@@ -72,6 +84,15 @@ public:
     boost::asio::awaitable<std::optional<gateway_error>> attach(const Current& current, const Apply& apply,
                                                                 const Renew& renew, const Exhausted& exhausted)
     {
+        auto* const trace = login_trace::current();
+        // renew(), and its span for whoever asked (a renewal's failure included).
+        const auto renew_traced = [&](const auto& state) -> boost::asio::awaitable<std::optional<gateway_error>> {
+            const auto from = std::chrono::steady_clock::now();
+            auto failed = co_await renew(state);
+            if (trace)
+                trace->login(from, std::chrono::steady_clock::now(), failed);
+            co_return failed;
+        };
         for (int round = 0; round < 3; ++round) {
             const auto seen = current();
             if (seen.phase == credential_phase::fresh) {
@@ -83,7 +104,7 @@ public:
                     apply(seen);  // someone is renewing it; it is still valid
                     co_return std::nullopt;
                 }
-                auto failed = co_await renew(seen);
+                auto failed = co_await renew_traced(seen);
                 finish(failed);
                 if (!failed)
                     continue;  // renewed: read it
@@ -104,7 +125,7 @@ public:
                 apply(again);
                 co_return std::nullopt;
             }
-            auto failed = co_await renew(again);
+            auto failed = co_await renew_traced(again);
             finish(failed);
             if (failed)
                 co_return failed;

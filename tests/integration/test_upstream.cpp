@@ -246,6 +246,7 @@ void test_upstream::impl::serve(Stream& stream, std::size_t id, bool tls)
 
         std::uint64_t bytes = 0;
         std::uint64_t fnv = fnv1a({});
+        std::string kept;  // the body itself, up to kept_body_limit
         auto chunk = std::make_unique<char[]>(piece);
         while (!parser.is_done()) {
             parser.get().body().data = chunk.get();
@@ -258,12 +259,16 @@ void test_upstream::impl::serve(Stream& stream, std::size_t id, bool tls)
             const auto got = piece - parser.get().body().size;
             bytes += got;
             fnv = fnv1a(std::string_view(chunk.get(), got), fnv);
+            if (kept.size() + got <= kept_body_limit)
+                kept.append(chunk.get(), got);
         }
         {
             std::lock_guard lock(mutex);
             requests[record].body_bytes = bytes;
             requests[record].body_fnv = fnv;
             requests[record].body_complete = true;
+            if (bytes <= kept_body_limit)
+                requests[record].body = std::move(kept);
         }
         changed.notify_all();
         if (!respond(stream, parser.get(), record, id, tls))

@@ -21,6 +21,8 @@
 
 namespace bgtest {
 
+inline constexpr std::uint64_t kept_body_limit = 1024 * 1024;
+
 struct upstream_request {
     std::string method;
     std::string target;
@@ -28,6 +30,7 @@ struct upstream_request {
     std::uint64_t body_bytes = 0;
     std::uint64_t body_fnv = 0;
     bool body_complete = false;  // the whole body arrived
+    std::string body;            // the body itself when complete and at most kept_body_limit bytes
     std::size_t connection = 0;  // 1-based, in accept order
 };
 

@@ -56,8 +56,10 @@ backends:
 )";
 
 struct env {
+    // `extra`: more top-level YAML (tracing:, say).
     explicit env(const std::vector<std::string>& sim_args = {},
-                 const std::string& pagination = "{default_limit: 20, max_limit: 60, max_upstream_requests: 20}")
+                 const std::string& pagination = "{default_limit: 20, max_limit: 60, max_upstream_requests: 20}",
+                 const std::string& extra = {})
         : sim(sim_args)
     {
         write_file(dir / "bdr.token", "backupdr-demo-token\n");
@@ -68,7 +70,8 @@ struct env {
                                                {"CB", sim.base_url("cloudbasic")},
                                                {"BDR", sim.base_url("backupdr")},
                                                {"TOKEN_FILE", (dir / "bdr.token").string()},
-                                               {"PAGINATION", pagination}}),
+                                               {"PAGINATION", pagination}}) +
+                extra,
             1);
     }
 

@@ -612,6 +612,30 @@ BOOST_AUTO_TEST_CASE(admin_token_from_a_file_and_its_checks)
                       "token_file", "use one");
 }
 
+// Issue 18: the OTLP exporter's settings and their refusals.
+BOOST_AUTO_TEST_CASE(tracing_settings)
+{
+    auto c = load(listen_plain + "tracing: {otlp_endpoint: \"https://otel.example.com:4318/v1/traces\", queue: 100, "
+                                 "batch: 10, interval: 250ms, timeout: 1s, service_name: gw-eu}\n");
+    BOOST_REQUIRE(c.tracing.has_value());
+    BOOST_TEST(c.tracing->url.scheme == "https");
+    BOOST_TEST(c.tracing->url.host == "otel.example.com");
+    BOOST_TEST(c.tracing->url.port == 4318);
+    BOOST_TEST(c.tracing->url.base_path == "/v1/traces");
+    BOOST_TEST(c.tracing->queue == 100u);
+    BOOST_TEST(c.tracing->batch == 10u);
+    BOOST_TEST(c.tracing->interval.count() == 250);
+    BOOST_TEST(c.tracing->service_name == "gw-eu");
+    BOOST_TEST(!load(listen_plain).tracing.has_value());
+    expect_load_error(listen_plain + "tracing: {queue: 10}\n", "tracing", "tracing:", "otlp_endpoint");
+    expect_load_error(listen_plain + "tracing: {otlp_endpoint: \"ftp://x/v1/traces\"}\n", "tracing.otlp_endpoint",
+                      "otlp_endpoint", "http");
+    expect_load_error(listen_plain + "tracing: {otlp_endpoint: \"http://x:4318/v1/traces\", queue: 0}\n",
+                      "tracing.queue", "queue: 0", "at least 1 span");
+    expect_load_error(listen_plain + "tracing: {otlp_endpoint: \"http://x:4318/v1/traces\", interval: 1ms}\n",
+                      "tracing.interval", "interval", "from 10ms to 1m");
+}
+
 BOOST_AUTO_TEST_CASE(secrets_print_redacted)
 {
     std::ostringstream out;
@@ -678,7 +702,7 @@ BOOST_AUTO_TEST_CASE(rejects_an_unknown_top_level_key_with_a_suggestion)
     auto what = load_error(yaml);
     BOOST_TEST(what ==
                "test.yaml:1: unknown key 'lisen' in the top level; expected one of listen, admin, threads, "
-               "limits, pagination, drain_delay, shutdown_grace, access_log, clients, backends, redis; did you mean 'listen'?");
+               "limits, pagination, drain_delay, shutdown_grace, access_log, clients, backends, redis, tracing; did you mean 'listen'?");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_an_unknown_nested_key)
