@@ -166,8 +166,14 @@ awaitable<void> span_exporter::run()
 
 awaitable<void> span_exporter::flush()
 {
-    while (sink_.queued() > 0)
+    // Batch after batch while the collector takes them; after a failure the
+    // rest waits for the next round (or, at shutdown, is lost): a collector
+    // away costs one timeout a round, not one a batch.
+    while (sink_.queued() > 0) {
         co_await post(sink_.take(settings_.batch));
+        if (failing_)
+            co_return;
+    }
 }
 
 awaitable<void> span_exporter::post(std::vector<span> batch)

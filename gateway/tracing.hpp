@@ -98,7 +98,7 @@ public:
 
     // Until the loop stops.
     awaitable<void> run();
-    // What waits, now (at shutdown).
+    // What waits, now (each round, and at shutdown), until a batch fails.
     awaitable<void> flush();
 
 private:
