@@ -82,26 +82,9 @@ sim_pid="" hap_pid="" watchdog_pid=""
 rep_pid=("" "") load_pids=()
 stopped=""
 
-alive() {  # alive PID: running (a zombie, exited but not yet waited for, is not)
-  local st
-  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-# reap PID SECONDS: waits up to SECONDS for PID to end, then kills it; its exit
-# status in $reaped (`wait` must run in this shell, not in a $(...))
-reaped=""
-reap() {
-  local pid=$1
-  for _ in $(seq 1 $(($2 * 10))); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  reaped=0
-  wait "$pid" 2>/dev/null || reaped=$?
-}
-halt() {  # halt PID SIGNAL SECONDS
-  [ -n "$1" ] || return 0
-  kill "-$2" "$1" 2>/dev/null || true
-  reap "$1" "$3"
-}
+# alive, reap ($reaped), halt, wait_for, show_log
+# shellcheck source=scripts/lib/processes.sh
+. "$(dirname "$0")/../../scripts/lib/processes.sh"
 stop_load() {
   touch "$run/stop-load"
   local p running
@@ -171,18 +154,6 @@ set -m  # the children get their own process groups
   wait "$sleeper" && kill -USR1 $$ ) &
 watchdog_pid=$!
 
-wait_for() {  # wait_for FILE TEXT PID SECONDS: until FILE holds TEXT; fails when PID ends first
-  for _ in $(seq 1 $(($4 * 10))); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    alive "$3" || return 1
-    sleep 0.1
-  done
-  return 1
-}
-show_log() {  # show_log WHAT FILE: its last lines, on stderr
-  echo "--- $1 ($2), last lines:" >&2
-  tail -n 15 "$2" >&2 2>/dev/null || true
-}
 
 # --- backup-sim: CPM and Veeam, ports picked by the system ---------------------------
 export DEMO_CPM_API_KEY=cpm-demo-api-key

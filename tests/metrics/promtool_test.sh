@@ -69,19 +69,9 @@ run=$(mktemp -d /tmp/bg-metrics.XXXXXX)
 sim_pid="" gw_pid="" watchdog_pid=""
 stopped=""
 
-alive() {  # alive PID: running (a zombie, exited but not yet waited for, is not)
-  local st
-  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-halt() {  # halt PID SIGNAL SECONDS: signal it, wait up to SECONDS, then SIGKILL; reaps it
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill "-$2" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $(($3 * 10))); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
+# alive, reap, halt, wait_for, show_log
+# shellcheck source=scripts/lib/processes.sh
+. "$(dirname "$0")/../../scripts/lib/processes.sh"
 # shellcheck disable=SC2317  # run by the traps
 stop() {
   [ -z "$stopped" ] || return 0
@@ -124,18 +114,6 @@ set -m  # the children get their own process groups
   wait "$sleeper" && kill -USR1 $$ ) &
 watchdog_pid=$!
 
-wait_for() {  # wait_for FILE TEXT PID SECONDS: until FILE holds TEXT; fails when PID ends first
-  for _ in $(seq 1 $(($4 * 10))); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    alive "$3" || return 1
-    sleep 0.1
-  done
-  return 1
-}
-show_log() {  # show_log WHAT FILE: its last lines, on stderr
-  echo "--- $1 ($2), last lines:" >&2
-  tail -n 15 "$2" >&2 2>/dev/null || true
-}
 
 # --- backup-sim: the four vendors, ports picked by the system ---------------------------------
 "$sim_bin" --threads 1 --cpm-port 0 --backupdr-port 0 --veeam-port 0 --cloudbasic-port 0 \
