@@ -10,17 +10,34 @@
 
 namespace bg::log {
 
+namespace {
+
+// "2026-12-07T08:34:41" into `buf`; its length.
+std::size_t seconds_of(std::chrono::system_clock::time_point t, char (&buf)[40])
+{
+    const auto secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+}  // namespace
+
 std::string now_rfc3339()
 {
     const auto now = std::chrono::system_clock::now();
-    const auto secs = std::chrono::system_clock::to_time_t(now);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
     char buf[40];
-    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    const auto n = seconds_of(now, buf);
     std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
     return buf;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t)
+{
+    char buf[40];
+    const auto n = seconds_of(t, buf);
+    return std::string(buf, n) + 'Z';
 }
 
 void write(level lvl, std::string_view msg, boost::json::object fields)

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -21,6 +22,8 @@ inline void error(std::string_view msg, boost::json::object f = {}) { write(leve
 
 // RFC 3339 UTC time with milliseconds.
 std::string now_rfc3339();
+// `t` as RFC 3339 UTC time to the second ("2026-12-07T08:34:41Z").
+std::string rfc3339(std::chrono::system_clock::time_point t);
 
 // The access log: lines are whole (one write under a lock). On standard
 // output each line goes out as it is written (line-buffered, even on a pipe:

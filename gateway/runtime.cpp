@@ -136,7 +136,6 @@ process_state::process_state(const config::gateway_config& first)
 void process_state::note_reload(bool ok, std::string error)
 {
     (ok ? reloads_succeeded : reloads_failed).fetch_add(1);
-    last_reload_ok = ok ? 1 : 0;
     std::lock_guard lock(mutex_);
     last_reload_ = reload_record{std::chrono::system_clock::now(), ok, std::move(error)};
 }

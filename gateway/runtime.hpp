@@ -50,7 +50,6 @@ struct process_state {
     // Reloads (docs/operations.md).
     std::atomic<std::uint64_t> reloads_succeeded{0};
     std::atomic<std::uint64_t> reloads_failed{0};
-    std::atomic<std::int64_t> last_reload_ok{1};  // 1: the last reload (or the start) succeeded
     struct reload_record {
         std::chrono::system_clock::time_point at;
         bool ok = false;

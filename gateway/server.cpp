@@ -653,7 +653,7 @@ std::string server::metrics_text() const
            rt->process->reloads_failed.load(), "result=\"failure\"", false);
     metric("gateway_config_last_reload_successful", "gauge",
            "Whether the last reload succeeded (1) or failed (0: the previous configuration still runs).",
-           static_cast<std::uint64_t>(rt->process->last_reload_ok.load()));
+           rt->process->last_reload().value_or(process_state::reload_record{{}, true, {}}).ok ? 1 : 0);
     const auto& control = rt->admission;
     metric("gateway_rate_limited_total", "counter", "Requests refused by a rate limit (429 rate-limited).",
            control.limited());

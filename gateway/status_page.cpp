@@ -19,15 +19,7 @@ namespace {
 
 using sys_clock = std::chrono::system_clock;
 
-std::string rfc3339(sys_clock::time_point t)
-{
-    const auto secs = sys_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using log::rfc3339;
 
 json::value time_or_null(const std::optional<sys_clock::time_point>& t)
 {
