@@ -44,3 +44,16 @@ show_log() {  # show_log WHAT FILE [LINES]: its last lines (15), on stderr
   echo "--- $1 ($2), last lines:" >&2
   tail -n "${3:-15}" "$2" >&2 2>/dev/null || true
 }
+
+# start_watchdog SECONDS: this shell gets SIGUSR1 after SECONDS (its USR1 trap
+# stops what it started and fails), so that it ends by itself before a test
+# runner's timeout could kill it and leave its children behind; the watchdog's
+# own PID in $watchdog_pid (halt it when done).
+start_watchdog() {
+  ( trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    sleep "$1" >/dev/null 2>&1 &
+    sleeper=$!
+    wait "$sleeper" && kill -USR1 $$ ) &
+  # shellcheck disable=SC2034  # read by the caller
+  watchdog_pid=$!
+}

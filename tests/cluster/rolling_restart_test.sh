@@ -148,11 +148,7 @@ set -m  # the children get their own process groups
 # leave its children behind: a watchdog sends it SIGUSR1, whose trap stops them.
 # (The trap waits for the command under way, at most ~17 s, and stopping takes
 # at most ~36 s: 60 + 17 + 36 < 120.)
-( trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
-  sleep "$limit" >/dev/null 2>&1 &
-  sleeper=$!
-  wait "$sleeper" && kill -USR1 $$ ) &
-watchdog_pid=$!
+start_watchdog "$limit"
 
 
 # --- backup-sim: CPM and Veeam, ports picked by the system ---------------------------

@@ -108,11 +108,7 @@ set -m  # the children get their own process groups
 # The test ends by itself before ctest's timeout (90 s) could kill it and leave its
 # children behind: a watchdog sends it SIGUSR1, whose trap stops them. (Every command
 # below is bounded to a few seconds; stopping takes at most 17 s: 60 + 5 + 17 < 90.)
-( trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
-  sleep "$limit" >/dev/null 2>&1 &
-  sleeper=$!
-  wait "$sleeper" && kill -USR1 $$ ) &
-watchdog_pid=$!
+start_watchdog "$limit"
 
 
 # --- backup-sim: the four vendors, ports picked by the system ---------------------------------
