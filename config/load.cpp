@@ -101,6 +101,23 @@ std::vector<listener> read_listeners(yaml_reader& r, const node_ref& at)
 
 setting read_secret(yaml_reader& r, const std::string& key, const node_ref& at);  // below, with credentials
 
+// A secret given as `key` (its value, ${ENV} allowed) or as `key`_file (a
+// file's content), at most one of the two: the value and where it was
+// given, or nullopt when neither is.
+std::optional<std::pair<std::string, node_ref>> read_secret_or_file(yaml_reader& r, const map_fields& f,
+                                                                    const std::string& key)
+{
+    const auto file_key = key + "_file";
+    const auto inline_at = f.find(key);
+    const auto file_at = f.find(file_key);
+    if (inline_at && file_at)
+        r.fail(*file_at, "both '" + key + "' and '" + file_key + "' are given; use one");
+    if (!inline_at && !file_at)
+        return std::nullopt;
+    const auto& at = inline_at ? *inline_at : *file_at;
+    return std::pair{read_secret(r, inline_at ? key : file_key, at).value, at};
+}
+
 admin_listener read_admin(yaml_reader& r, const node_ref& at)
 {
     auto f = r.fields(at, {"enabled", "address", "port", "token", "token_file"});
@@ -111,20 +128,15 @@ admin_listener read_admin(yaml_reader& r, const node_ref& at)
         a.address = r.ip_address(*n);
     if (auto n = f.find("port"))
         a.port = r.port(*n);
-    const auto token = f.find("token");
-    const auto token_file = f.find("token_file");
-    if (token && token_file)
-        r.fail(*token_file, "both 'token' and 'token_file' are given; use one");
-    if (token || token_file) {
-        const auto& n = token ? *token : *token_file;
-        auto value = read_secret(r, token ? "token" : "token_file", n);
+    if (auto token = read_secret_or_file(r, f, "token")) {
+        auto& [value, n] = *token;
         // It travels in an Authorization header: visible ASCII, and long enough to guess at no rate.
         bool visible = true;
-        for (unsigned char c : value.value)
+        for (unsigned char c : value)
             visible = visible && c > 0x20 && c < 0x7f;
-        if (!visible || value.value.size() < 16)
+        if (!visible || value.size() < 16)
             r.fail(n, "expected at least 16 visible ASCII characters (openssl rand -hex 32); the value is not shown");
-        a.token = secret(std::move(value.value));
+        a.token = secret(std::move(value));
     }
     return a;
 }
@@ -256,14 +268,9 @@ redis_settings read_redis(yaml_reader& r, const node_ref& at)
         if (s.replicas_hint == 0)
             r.fail(*n, "expected the number of replicas, at least 1" + r.got(*n));
     }
-    const auto key = f.find("encryption_key");
-    const auto key_file = f.find("encryption_key_file");
-    if (key && key_file)
-        r.fail(*key_file, "both 'encryption_key' and 'encryption_key_file' are given; use one");
-    if (key || key_file) {
-        const auto& n = key ? *key : *key_file;
-        auto hex = read_secret(r, key ? "encryption_key" : "encryption_key_file", n);
-        auto bytes = parse_sha256_hex(hex.value, false);  // 64 hex digits: 32 bytes
+    if (auto key = read_secret_or_file(r, f, "encryption_key")) {
+        const auto& [hex, n] = *key;
+        auto bytes = parse_sha256_hex(hex, false);  // 64 hex digits: 32 bytes
         if (!bytes)
             r.fail(n, "expected 32 bytes as 64 hex digits (openssl rand -hex 32); the value is not shown");
         s.encryption_key = secret(std::string(bytes.value->begin(), bytes.value->end()));
