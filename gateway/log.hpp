@@ -41,6 +41,9 @@ public:
     access_sink& operator=(const access_sink&) = delete;
 
     bool enabled() const { return enabled_; }
+    // A file, whose lines wait in a buffer for flush(); standard output
+    // writes each as it comes.
+    bool buffered() const { return owned_; }
     void write_line(std::string_view json_line) const;
     void flush() const;
     // A file's path opened again (the old file flushed and closed) and true;

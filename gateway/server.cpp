@@ -159,7 +159,7 @@ void server::start()
         start_accepting(l);
     if (admin_acceptor_)
         asio::co_spawn(workers_[0]->io(), admin_accept_loop(), asio::detached);
-    if (rt_->access().enabled())
+    if (rt_->access().buffered())
         asio::co_spawn(workers_[0]->io(), flush_access_log(), asio::detached);
     asio::co_spawn(workers_[0]->io(), retire_loop(), asio::detached);
     if (rt_->process->spans) {
@@ -257,8 +257,9 @@ void server::stop_accepting()
         });
 }
 
-// The access log is buffered (a line per request); what was written reaches
-// its file or pipe within a second. Ends with the event loop.
+// An access-log file is buffered; what was written reaches it within a
+// second. (Standard output is line-buffered: nothing to flush.) Ends with the
+// event loop.
 awaitable<void> server::flush_access_log()
 {
     for (;;) {
