@@ -57,3 +57,24 @@ start_watchdog() {
   # shellcheck disable=SC2034  # read by the caller
   watchdog_pid=$!
 }
+
+# fail_on_signals: the traps of a test that stops itself: EXIT runs the
+# caller's on_exit; INT, TERM and the watchdog's USR1 end it as failed (exit 1,
+# $keep_run set so that on_exit keeps its run's directory), naming why; a
+# signal during the cleanup is noted, not obeyed. Uses the caller's $me, $limit, say().
+fail_on_signals() {
+  # shellcheck disable=SC2317  # run by the traps
+  on_signal() {
+    trap 'say "stopping already"' INT TERM USR1
+    # shellcheck disable=SC2034  # read by the caller's on_exit
+    keep_run=1
+    # shellcheck disable=SC2154  # $me is the caller's
+    echo "$me: $1: stopping; FAILED" >&2
+    exit 1
+  }
+  trap on_exit EXIT
+  trap 'on_signal interrupted' INT
+  trap 'on_signal "stopped by SIGTERM"' TERM
+  # shellcheck disable=SC2154  # $limit is the caller's
+  trap 'on_signal "over its time limit of ${limit}s"' USR1
+}

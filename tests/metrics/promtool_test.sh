@@ -91,17 +91,7 @@ on_exit() {
     rm -rf "$run"
   fi
 }
-# shellcheck disable=SC2317
-on_signal() {
-  trap 'say "stopping already"' INT TERM USR1
-  keep_run=1
-  echo "$me: $1: stopping; FAILED" >&2
-  exit 1
-}
-trap on_exit EXIT
-trap 'on_signal interrupted' INT
-trap 'on_signal "stopped by SIGTERM"' TERM
-trap 'on_signal "over its time limit of ${limit}s"' USR1
+fail_on_signals
 
 set -m  # the children get their own process groups
 
